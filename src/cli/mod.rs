@@ -1,0 +1,72 @@
+//! The command line. This is the binary edge: `anyhow` is used here and nowhere below.
+//!
+//! `weft::cli::main(app)` is the whole `weft` binary, so programs that register their own nodes
+//! through [`crate::App`] get the same commands.
+
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::App;
+
+#[derive(Parser, Debug)]
+#[command(name = "weft", version, about = "A declarative YAML workflow engine")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a project and print every problem (exit 1 when there are errors).
+    Validate(validate::Args),
+    /// Run one workflow locally and print its result.
+    Run(run::Args),
+}
+
+/// Common `--project` option.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ProjectArg {
+    /// The project directory.
+    #[arg(long, short = 'p', env = "WEFT_PROJECT", default_value = ".")]
+    pub project: PathBuf,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main(app: App) -> i32 {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    init_logging(&cli.command);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Validate(args) => validate::run(args, &app).await,
+            Command::Run(args) => run::run(args, &app).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    }
+}
+
+fn init_logging(command: &Command) {
+    let default = match command {
+        Command::Validate(_) | Command::Run(_) => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,222 @@
+//! The run loop.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::context::{self, keys};
+use super::{Context, Events, FailureKind, RunEvent, Services, StepFailure};
+use crate::graph::{Target, Workflow};
+use crate::steps::{Outcome, StepCx};
+
+/// Runs workflows.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    services: Arc<Services>,
+}
+
+/// Per-run options.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// The run id; a new UUID v7 when not given.
+    pub run_id: Option<Uuid>,
+    pub events: Events,
+    /// Reserved keys the caller's layer sets (e.g. `_query` from HTTP).
+    pub reserved: Map<String, Value>,
+}
+
+/// A finished run.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    pub run_id: Uuid,
+    pub context: Context,
+    /// Steps executed.
+    pub steps: u32,
+}
+
+impl RunOutput {
+    /// The result: `_response` when a response step ran, else the public context.
+    pub fn body(&self) -> Value {
+        match self.context.get(keys::RESPONSE) {
+            Some(v) => v.clone(),
+            None => Value::Object(self.context.public()),
+        }
+    }
+
+    /// The status a response step asked for (default 200).
+    pub fn status(&self) -> u16 {
+        self.context
+            .get(keys::RESPONSE_STATUS)
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(200)
+    }
+
+    /// Headers a response step set.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        match self.context.get(keys::RESPONSE_HEADERS) {
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Why a run failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunErrorCode {
+    /// A step failed and no route handled the failure.
+    StepFailed,
+    /// The loop guard tripped.
+    MaxStepsExceeded,
+    /// The run reached a step kind this build does not implement.
+    NotImplemented,
+}
+
+impl RunErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunErrorCode::StepFailed => "step_failed",
+            RunErrorCode::MaxStepsExceeded => "max_steps_exceeded",
+            RunErrorCode::NotImplemented => "not_implemented",
+        }
+    }
+}
+
+/// A failed run, with the context as it was when it stopped.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RunError {
+    pub run_id: Uuid,
+    pub code: RunErrorCode,
+    pub step: Option<Arc<str>>,
+    pub failure: Option<StepFailure>,
+    pub message: String,
+    pub context: Context,
+}
+
+impl Engine {
+    pub fn new(services: Arc<Services>) -> Self {
+        Engine { services }
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// Runs `workflow` on `input` (keys starting with `_` are dropped: they belong to the engine).
+    pub async fn run(&self, workflow: &Workflow, input: Map<String, Value>, opts: RunOptions) -> Result<RunOutput, RunError> {
+        let run_id = opts.run_id.unwrap_or_else(Uuid::now_v7);
+        let mut ctx = initial_context(workflow, input, run_id, opts.reserved);
+        let events = &opts.events;
+        events.emit(|| RunEvent::RunStarted {
+            run_id,
+            workflow: workflow.name.clone(),
+            version: workflow.version.clone(),
+        });
+        let started = Instant::now();
+        let steps = &workflow.graph.steps;
+        let mut index = 0usize;
+        let mut executed: u32 = 0;
+        loop {
+            if executed >= workflow.max_steps {
+                let message = format!(
+                    "run exceeded max_steps ({}); a route loops without end — raise `spec.max_steps` if this is intended",
+                    workflow.max_steps
+                );
+                let step = Some(steps[index].id.clone());
+                return Err(fail(events, run_id, RunErrorCode::MaxStepsExceeded, step, None, message, ctx));
+            }
+            executed += 1;
+            let step = &steps[index];
+            events.emit(|| RunEvent::StepStarted { step: step.id.clone(), kind: step.kind.name() });
+            let step_started = Instant::now();
+            let outcome = {
+                let mut cx = StepCx {
+                    ctx: &mut ctx,
+                    step_id: &step.id,
+                    routes: &step.routes,
+                    templates: &workflow.templates,
+                    services: &self.services,
+                    events,
+                    run_id,
+                };
+                step.kind.run(&mut cx).await
+            };
+            let next = match outcome {
+                Ok(Outcome::Signal(signal)) => {
+                    let next = step.routes.after_signal(&signal);
+                    events.emit(|| RunEvent::StepFinished {
+                        step: step.id.clone(),
+                        signal: signal.into_owned(),
+                        duration: step_started.elapsed(),
+                    });
+                    next
+                }
+                Err(failure) => {
+                    events.emit(|| RunEvent::StepFailed {
+                        step: step.id.clone(),
+                        kind: failure.kind.as_str(),
+                        message: failure.message.clone(),
+                        duration: step_started.elapsed(),
+                    });
+                    ctx.set_reserved(keys::LAST_ERROR, Value::String(failure.message.clone()));
+                    ctx.set_reserved(keys::LAST_ERROR_TYPE, Value::String(failure.kind.as_str().to_string()));
+                    let routed = match failure.kind {
+                        // Not a step's fault: no error route can handle a missing feature.
+                        FailureKind::NotImplemented => None,
+                        kind => step.routes.after_failure(kind.as_str()),
+                    };
+                    match routed {
+                        Some(t) => t,
+                        None => {
+                            let code = if failure.kind == FailureKind::NotImplemented {
+                                RunErrorCode::NotImplemented
+                            } else {
+                                RunErrorCode::StepFailed
+                            };
+                            let message = format!("step `{}` failed ({}): {}", step.id, failure.kind, failure.message);
+                            return Err(fail(events, run_id, code, Some(step.id.clone()), Some(failure), message, ctx));
+                        }
+                    }
+                }
+            };
+            match next {
+                Target::Step(i) => index = i,
+                Target::End => break,
+            }
+        }
+        events.emit(|| RunEvent::RunCompleted { steps: executed, duration: started.elapsed() });
+        Ok(RunOutput { run_id, context: ctx, steps: executed })
+    }
+}
+
+fn initial_context(workflow: &Workflow, input: Map<String, Value>, run_id: Uuid, reserved: Map<String, Value>) -> Context {
+    let mut map: Map<String, Value> = input.into_iter().filter(|(k, _)| !context::is_reserved(k)).collect();
+    for (k, v) in reserved {
+        if context::is_reserved(&k) {
+            map.insert(k, v);
+        }
+    }
+    map.insert(keys::RUN_ID.into(), Value::String(run_id.to_string()));
+    map.insert(keys::WORKFLOW.into(), Value::String(workflow.name.to_string()));
+    map.insert(keys::VERSION.into(), Value::String(workflow.version.to_string()));
+    Context::new(map)
+}
+
+fn fail(
+    events: &Events,
+    run_id: Uuid,
+    code: RunErrorCode,
+    step: Option<Arc<str>>,
+    failure: Option<StepFailure>,
+    message: String,
+    context: Context,
+) -> RunError {
+    events.emit(|| RunEvent::RunFailed { code: code.as_str(), step: step.clone(), message: message.clone() });
+    RunError { run_id, code, step, failure, message, context }
+}

@@ -1,0 +1,489 @@
+//! Templating with minijinja: parse once at load time, render many times.
+//!
+//! One [`Templates`] (a minijinja `Environment<'static>`) per loaded project holds every template of
+//! every step, added once by name. Steps keep cheap [`Template`] handles. Rendering reads the
+//! run's context through a lazy view ([`ContextView`]) instead of converting the whole context to
+//! minijinja values on every render: only the keys a template touches are looked at.
+//!
+//! A string that is exactly one expression (`"{{ candidate }}"`) yields the expression's *value*
+//! (object, number, list), not its string form. Undefined variables are errors when printed or
+//! iterated (SemiStrict), while `{% if x %}` and `x | default(…)` still work.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use serde_json::{Map, Value};
+
+use super::context::Context;
+
+/// Builds the project's template set at load time.
+pub struct TemplateBuilder {
+    env: Environment<'static>,
+    next_id: usize,
+}
+
+impl Default for TemplateBuilder {
+    fn default() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        // Templates produce JSON values and prompts, never HTML.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        // Prompts written as YAML block scalars end with a newline; keep it as written.
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+            env.set_syntax(syntax);
+        }
+        minijinja_contrib::add_to_environment(&mut env);
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        TemplateBuilder { env, next_id: 0 }
+    }
+}
+
+/// A template compile error, with the line inside the template when minijinja knows it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateSyntaxError {
+    pub message: String,
+    pub line_in_template: Option<usize>,
+}
+
+impl TemplateBuilder {
+    /// Compiles `source`. Strings without `{{`/`{%`/`{#` are literals and cost nothing to render.
+    pub fn compile(&mut self, source: &str) -> Result<Template, TemplateSyntaxError> {
+        if !is_template(source) {
+            return Ok(Template::Literal(Arc::from(source)));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let (name, body, kind) = match single_expression(source) {
+            Some(expr) => {
+                let name = format!("expr#{id}");
+                (name, format!("{{% set {VALUE_VAR} = ({expr}) %}}"), Kind::Value)
+            }
+            None => (format!("text#{id}"), source.to_string(), Kind::Text),
+        };
+        self.env.add_template_owned(name.clone(), body).map_err(|e| TemplateSyntaxError {
+            message: e.detail().unwrap_or(&e.to_string()).to_string(),
+            line_in_template: e.line(),
+        })?;
+        let tmpl = self.env.get_template(&name).map_err(|e| TemplateSyntaxError {
+            message: e.to_string(),
+            line_in_template: None,
+        })?;
+        let vars: BTreeSet<String> = tmpl.undeclared_variables(false).into_iter().collect();
+        let handle = Compiled { name: name.into(), source: source.into(), vars: vars.into_iter().collect() };
+        Ok(match kind {
+            Kind::Value => Template::Value(Arc::new(handle)),
+            Kind::Text => Template::Text(Arc::new(handle)),
+        })
+    }
+
+    /// Compiles a YAML subtree: strings become templates, everything else stays as is.
+    /// On error: the position and JSON path (below `path`) of the bad string.
+    pub fn compile_value(
+        &mut self,
+        node: &crate::spec::Node,
+        path: &str,
+    ) -> Result<TemplatedValue, (crate::spec::Pos, String, TemplateSyntaxError)> {
+        use crate::spec::yaml::Value as Y;
+        Ok(match &node.value {
+            Y::Str(s) => match self.compile(s).map_err(|e| (node.pos, path.to_string(), e))? {
+                Template::Literal(_) => TemplatedValue::Static(Value::String(s.clone())),
+                t => TemplatedValue::Template(t),
+            },
+            Y::Seq(items) => {
+                let items = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| self.compile_value(n, &format!("{path}[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if items.iter().all(TemplatedValue::is_static) {
+                    TemplatedValue::Static(node.to_json())
+                } else {
+                    TemplatedValue::Array(items)
+                }
+            }
+            Y::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in entries {
+                    let key = k.key_text().unwrap_or_default();
+                    let value = self.compile_value(v, &format!("{path}.{key}"))?;
+                    out.push((key, value));
+                }
+                if out.iter().all(|(_, v)| v.is_static()) {
+                    TemplatedValue::Static(node.to_json())
+                } else {
+                    TemplatedValue::Object(out)
+                }
+            }
+            _ => TemplatedValue::Static(node.to_json()),
+        })
+    }
+
+    /// Freezes the set for rendering.
+    pub fn finish(self) -> Arc<Templates> {
+        Arc::new(Templates { env: self.env })
+    }
+}
+
+const VALUE_VAR: &str = "__weft_value";
+
+enum Kind {
+    Value,
+    Text,
+}
+
+fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// `"{{ expr }}"` (one expression and nothing else) → `Some("expr")`.
+fn single_expression(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+/// The compiled templates of a project.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templates")
+    }
+}
+
+#[derive(Debug)]
+pub struct Compiled {
+    name: Box<str>,
+    source: Box<str>,
+    /// Variables the template reads from the context (to name the undefined one in errors).
+    vars: Box<[String]>,
+}
+
+/// A handle to one compiled template.
+#[derive(Clone, Debug)]
+pub enum Template {
+    /// No template syntax: the text itself.
+    Literal(Arc<str>),
+    /// Renders to a string.
+    Text(Arc<Compiled>),
+    /// `{{ expr }}` alone: renders to the expression's value.
+    Value(Arc<Compiled>),
+}
+
+/// A failed render: the message names the undefined variable when that was the cause.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct RenderError {
+    pub message: String,
+}
+
+impl Template {
+    pub fn source(&self) -> &str {
+        match self {
+            Template::Literal(s) => s,
+            Template::Text(c) | Template::Value(c) => &c.source,
+        }
+    }
+
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Template::Literal(_))
+    }
+
+    /// Renders to a string (a value template's value is printed as JSON unless it is a string).
+    pub fn render_str(&self, templates: &Templates, ctx: &Context) -> Result<String, RenderError> {
+        match self {
+            Template::Literal(s) => Ok(s.to_string()),
+            Template::Text(c) => {
+                let tmpl = templates.env.get_template(&c.name).map_err(|e| render_error(c, e, ctx))?;
+                tmpl.render(view(ctx)).map_err(|e| render_error(c, e, ctx))
+            }
+            Template::Value(_) => Ok(match self.render_value(templates, ctx)? {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+        }
+    }
+
+    /// Renders to a JSON value: a value template yields its value, a text template a string.
+    pub fn render_value(&self, templates: &Templates, ctx: &Context) -> Result<Value, RenderError> {
+        match self {
+            Template::Literal(s) => Ok(Value::String(s.to_string())),
+            Template::Text(_) => self.render_str(templates, ctx).map(Value::String),
+            Template::Value(c) => {
+                let tmpl = templates.env.get_template(&c.name).map_err(|e| render_error(c, e, ctx))?;
+                let captured = tmpl.render_captured(view(ctx)).map_err(|e| render_error(c, e, ctx))?;
+                let value = captured.state().lookup(VALUE_VAR).unwrap_or(MjValue::UNDEFINED);
+                if value.is_undefined() {
+                    return Err(undefined_error(c, ctx));
+                }
+                to_json(&value).map_err(|e| RenderError { message: format!("`{}`: {e}", c.source) })
+            }
+        }
+    }
+}
+
+fn view(ctx: &Context) -> MjValue {
+    MjValue::from_object(ContextView(ctx.shared().clone()))
+}
+
+fn render_error(c: &Compiled, e: minijinja::Error, ctx: &Context) -> RenderError {
+    if e.kind() == ErrorKind::UndefinedError {
+        return undefined_error(c, ctx);
+    }
+    let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
+    RenderError { message: format!("template `{}` failed: {detail}", one_line(&c.source)) }
+}
+
+fn undefined_error(c: &Compiled, ctx: &Context) -> RenderError {
+    let missing: Vec<&str> = c.vars.iter().map(String::as_str).filter(|v| ctx.get(v).is_none()).collect();
+    let message = match missing.as_slice() {
+        [] => format!("template `{}` uses an undefined value", one_line(&c.source)),
+        [one] => format!("undefined variable `{one}` in template `{}`", one_line(&c.source)),
+        many => format!("undefined variables {} in template `{}`", many.join(", "), one_line(&c.source)),
+    };
+    RenderError { message }
+}
+
+fn one_line(s: &str) -> String {
+    let line = s.trim().lines().next().unwrap_or_default();
+    if line.chars().count() > 60 { format!("{}…", line.chars().take(60).collect::<String>()) } else { line.to_string() }
+}
+
+fn to_json(v: &MjValue) -> Result<Value, serde_json::Error> {
+    if v.is_none() {
+        return Ok(Value::Null);
+    }
+    serde_json::to_value(v)
+}
+
+/// A templated JSON value: static parts are kept as JSON, strings with template syntax render.
+#[derive(Clone, Debug)]
+pub enum TemplatedValue {
+    Static(Value),
+    Template(Template),
+    Array(Vec<TemplatedValue>),
+    Object(Vec<(String, TemplatedValue)>),
+}
+
+impl TemplatedValue {
+    pub fn is_static(&self) -> bool {
+        matches!(self, TemplatedValue::Static(_))
+    }
+
+    pub fn render(&self, templates: &Templates, ctx: &Context) -> Result<Value, RenderError> {
+        Ok(match self {
+            TemplatedValue::Static(v) => v.clone(),
+            TemplatedValue::Template(t) => t.render_value(templates, ctx)?,
+            TemplatedValue::Array(items) => {
+                Value::Array(items.iter().map(|i| i.render(templates, ctx)).collect::<Result<_, _>>()?)
+            }
+            TemplatedValue::Object(entries) => {
+                let mut map = Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    map.insert(k.clone(), v.render(templates, ctx)?);
+                }
+                Value::Object(map)
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lazy views of JSON for minijinja
+
+/// The root context as a minijinja map object.
+#[derive(Debug)]
+struct ContextView(Arc<Map<String, Value>>);
+
+impl Object for ContextView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        let key = key.as_str()?;
+        let v = self.0.get(key)?;
+        Some(wrap(v, || JsonView { root: self.0.clone(), path: vec![Seg::Key(key.into())] }))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.keys().map(|k| MjValue::from(k.as_str())).collect())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(Arc<str>),
+    Index(usize),
+}
+
+/// A nested object or array inside the context, read in place.
+#[derive(Debug)]
+struct JsonView {
+    root: Arc<Map<String, Value>>,
+    path: Vec<Seg>,
+}
+
+impl JsonView {
+    fn resolve(&self) -> Option<&Value> {
+        let mut segs = self.path.iter();
+        let mut cur = match segs.next()? {
+            Seg::Key(k) => self.root.get(&**k)?,
+            Seg::Index(_) => return None,
+        };
+        for seg in segs {
+            cur = match (seg, cur) {
+                (Seg::Key(k), Value::Object(m)) => m.get(&**k)?,
+                (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    fn child(&self, seg: Seg) -> JsonView {
+        let mut path = self.path.clone();
+        path.push(seg);
+        JsonView { root: self.root.clone(), path }
+    }
+}
+
+impl Object for JsonView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        match self.resolve() {
+            Some(Value::Array(_)) => ObjectRepr::Seq,
+            _ => ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
+        match self.resolve()? {
+            Value::Object(m) => {
+                let k = key.as_str()?;
+                let v = m.get(k)?;
+                Some(wrap(v, || self.child(Seg::Key(k.into()))))
+            }
+            Value::Array(a) => {
+                let i = key.as_i64()?;
+                let i = if i < 0 { a.len().checked_sub(i.unsigned_abs() as usize)? } else { i as usize };
+                let v = a.get(i)?;
+                Some(wrap(v, || self.child(Seg::Index(i))))
+            }
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match self.resolve() {
+            Some(Value::Object(m)) => Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect()),
+            Some(Value::Array(a)) => Enumerator::Seq(a.len()),
+            _ => Enumerator::Empty,
+        }
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        match self.resolve() {
+            Some(Value::Object(m)) => Some(m.len()),
+            Some(Value::Array(a)) => Some(a.len()),
+            _ => Some(0),
+        }
+    }
+}
+
+/// Scalars become minijinja values directly; objects and arrays become lazy views.
+fn wrap(v: &Value, view: impl FnOnce() -> JsonView) -> MjValue {
+    match v {
+        Value::Null => MjValue::from(()),
+        Value::Bool(b) => MjValue::from(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                MjValue::from(i)
+            } else if let Some(u) = n.as_u64() {
+                MjValue::from(u)
+            } else {
+                MjValue::from(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => MjValue::from(s.as_str()),
+        Value::Array(_) | Value::Object(_) => MjValue::from_object(view()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx(v: Value) -> Context {
+        Context::new(v.as_object().unwrap().clone())
+    }
+
+    fn render(src: &str, c: &Context) -> Result<Value, RenderError> {
+        let mut b = TemplateBuilder::default();
+        let t = b.compile(src).unwrap();
+        let set = b.finish();
+        t.render_value(&set, c)
+    }
+
+    #[test]
+    fn single_expression_keeps_type() {
+        let c = ctx(json!({"candidate": {"name": "Ada", "skills": ["rust"]}, "n": 3}));
+        assert_eq!(render("{{ candidate }}", &c).unwrap(), json!({"name": "Ada", "skills": ["rust"]}));
+        assert_eq!(render("{{ n }}", &c).unwrap(), json!(3));
+        assert_eq!(render(" {{ n + 1 }} ", &c).unwrap(), json!(4));
+        assert_eq!(render("{{ candidate.skills }}", &c).unwrap(), json!(["rust"]));
+        assert_eq!(render("n={{ n }}", &c).unwrap(), json!("n=3"));
+    }
+
+    #[test]
+    fn dot_paths_loops_filters() {
+        let c = ctx(json!({"order": {"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}}));
+        assert_eq!(render("{{ order.amount }}", &c).unwrap(), json!(12.5));
+        assert_eq!(render("{% for i in order.items %}{{ i.name }}{% endfor %}", &c).unwrap(), json!("ab"));
+        assert_eq!(render("{{ order.items | length }}", &c).unwrap(), json!(2));
+        assert_eq!(render("{{ order.items[1].name | upper }}", &c).unwrap(), json!("B"));
+        assert_eq!(render("{{ order | tojson }}", &c).unwrap(), json!(r#"{"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}"#));
+        assert_eq!(render("{{ '%.2f' | format(order.amount) }}", &c).unwrap(), json!("12.50"));
+    }
+
+    #[test]
+    fn undefined_is_an_error_that_names_the_variable() {
+        let c = ctx(json!({"a": 1}));
+        let e = render("hello {{ nope }}", &c).unwrap_err();
+        assert!(e.message.contains("`nope`"), "{}", e.message);
+        let e = render("{{ nope }}", &c).unwrap_err();
+        assert!(e.message.contains("`nope`"), "{}", e.message);
+        assert_eq!(render("{% if nope %}y{% else %}n{% endif %}", &c).unwrap(), json!("n"));
+        assert_eq!(render("{{ nope | default('d') }}", &c).unwrap(), json!("d"));
+    }
+
+    #[test]
+    fn literals_and_syntax_errors() {
+        let mut b = TemplateBuilder::default();
+        assert!(b.compile("plain text").unwrap().is_literal());
+        assert!(b.compile("{{ unclosed").is_err());
+    }
+
+    #[test]
+    fn templated_values_render_nested() {
+        let n = crate::spec::yaml::parse_documents("a: \"{{ x }}\"\nb: [1, \"{{ y.z }}\"]\nc: static\n").unwrap().remove(0);
+        let mut b = TemplateBuilder::default();
+        let tv = b.compile_value(&n, "").unwrap();
+        let set = b.finish();
+        let c = ctx(json!({"x": {"k": 1}, "y": {"z": true}}));
+        assert_eq!(tv.render(&set, &c).unwrap(), json!({"a": {"k": 1}, "b": [1, true], "c": "static"}));
+    }
+}

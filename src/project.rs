@@ -1,0 +1,57 @@
+//! A loaded project: the config, every compiled workflow, and what later layers read.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::app::App;
+use crate::config::ProjectConfig;
+use crate::graph::{Workflow, compile_project};
+use crate::spec::interpolate::{Env, ProcessEnv};
+use crate::spec::{Diagnostics, Document, load_project};
+use crate::versions::natural_cmp;
+
+/// A project that loaded without errors (it may have warnings).
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub config: ProjectConfig,
+    pub workflows: Vec<Arc<Workflow>>,
+    /// Documents of other kinds (`ModelDefinition`, `AgentModel`).
+    pub documents: Vec<Document>,
+}
+
+/// Loading found errors; `diagnostics` holds every problem (warnings included).
+#[derive(Debug, thiserror::Error)]
+#[error("the project has {} error(s)", .diagnostics.error_count())]
+pub struct LoadError {
+    pub diagnostics: Diagnostics,
+}
+
+impl Project {
+    /// Loads the project at `root` with the process environment.
+    pub fn load(root: &Path, app: &App) -> Result<(Project, Diagnostics), LoadError> {
+        Project::load_with_env(root, app, &ProcessEnv)
+    }
+
+    /// Loads with an explicit environment for `${VAR}` expansion.
+    pub fn load_with_env(root: &Path, app: &App, env: &dyn Env) -> Result<(Project, Diagnostics), LoadError> {
+        let (spec, mut diags) = load_project(root, env);
+        let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
+        let workflows = compile_project(&spec, &nodes, &mut diags);
+        diags.sort();
+        if diags.has_errors() {
+            return Err(LoadError { diagnostics: diags });
+        }
+        let project = Project { root: root.to_path_buf(), config: spec.config, workflows, documents: spec.documents };
+        Ok((project, diags))
+    }
+
+    /// A workflow by name: the given version, or the highest enabled one (what a trigger serves).
+    pub fn workflow(&self, name: &str, version: Option<&str>) -> Option<&Arc<Workflow>> {
+        let candidates = self.workflows.iter().filter(|w| &*w.name == name);
+        match version {
+            Some(v) => candidates.into_iter().find(|w| &*w.version == v),
+            None => candidates.filter(|w| w.enabled).max_by(|a, b| natural_cmp(&a.version, &b.version)),
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! Diagnostics: every problem found while loading a project, with a stable code, a position, the
+//! JSON path of the offending value, what was expected and found, and a hint. Rendered like cargo.
+
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// A 1-based line and column in a source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Pos {
+    pub const fn new(line: u32, col: u32) -> Self {
+        Pos { line, col }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// Stable diagnostic codes. The numeric id never changes meaning; `docs/errors/<ID>.md` explains
+/// each one. New codes are appended, never renumbered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    YamlSyntax,
+    MissingField,
+    WrongType,
+    UnknownKey,
+    UnknownDocumentKind,
+    UnknownStepKind,
+    DuplicateStepId,
+    UnknownRouteTarget,
+    UnreachableStep,
+    UnknownRunner,
+    DuplicateVersion,
+    TriggerClash,
+    ReservedPath,
+    UnsetEnvVar,
+    MissingKind,
+    InvalidValue,
+    NotImplementedKind,
+    DuplicateNodeFile,
+    TemplateSyntax,
+    Io,
+    EmptySteps,
+    UnknownModel,
+    UnknownLlmPreset,
+    UnknownMcpServer,
+    ModelMigration,
+}
+
+impl Code {
+    /// Every code, in id order (used by the docs test that checks each has a page).
+    pub const ALL: &'static [Code] = &[
+        Code::YamlSyntax,
+        Code::MissingField,
+        Code::WrongType,
+        Code::UnknownKey,
+        Code::UnknownDocumentKind,
+        Code::UnknownStepKind,
+        Code::DuplicateStepId,
+        Code::UnknownRouteTarget,
+        Code::UnreachableStep,
+        Code::UnknownRunner,
+        Code::DuplicateVersion,
+        Code::TriggerClash,
+        Code::ReservedPath,
+        Code::UnsetEnvVar,
+        Code::MissingKind,
+        Code::InvalidValue,
+        Code::NotImplementedKind,
+        Code::DuplicateNodeFile,
+        Code::TemplateSyntax,
+        Code::Io,
+        Code::EmptySteps,
+        Code::UnknownModel,
+        Code::UnknownLlmPreset,
+        Code::UnknownMcpServer,
+        Code::ModelMigration,
+    ];
+
+    /// The stable id, e.g. `W0004`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Code::YamlSyntax => "W0001",
+            Code::MissingField => "W0002",
+            Code::WrongType => "W0003",
+            Code::UnknownKey => "W0004",
+            Code::UnknownDocumentKind => "W0005",
+            Code::UnknownStepKind => "W0006",
+            Code::DuplicateStepId => "W0007",
+            Code::UnknownRouteTarget => "W0008",
+            Code::UnreachableStep => "W0009",
+            Code::UnknownRunner => "W0010",
+            Code::DuplicateVersion => "W0011",
+            Code::TriggerClash => "W0012",
+            Code::ReservedPath => "W0013",
+            Code::UnsetEnvVar => "W0014",
+            Code::MissingKind => "W0015",
+            Code::InvalidValue => "W0016",
+            Code::NotImplementedKind => "W0017",
+            Code::DuplicateNodeFile => "W0018",
+            Code::TemplateSyntax => "W0019",
+            Code::Io => "W0020",
+            Code::EmptySteps => "W0021",
+            Code::UnknownModel => "W0022",
+            Code::UnknownLlmPreset => "W0023",
+            Code::UnknownMcpServer => "W0024",
+            Code::ModelMigration => "W0025",
+        }
+    }
+
+    /// A short snake_case name, used in JSON output next to the id.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::YamlSyntax => "yaml_syntax",
+            Code::MissingField => "missing_field",
+            Code::WrongType => "wrong_type",
+            Code::UnknownKey => "unknown_key",
+            Code::UnknownDocumentKind => "unknown_document_kind",
+            Code::UnknownStepKind => "unknown_step_kind",
+            Code::DuplicateStepId => "duplicate_step_id",
+            Code::UnknownRouteTarget => "unknown_route_target",
+            Code::UnreachableStep => "unreachable_step",
+            Code::UnknownRunner => "unknown_runner",
+            Code::DuplicateVersion => "duplicate_version",
+            Code::TriggerClash => "trigger_clash",
+            Code::ReservedPath => "reserved_path",
+            Code::UnsetEnvVar => "unset_env_var",
+            Code::MissingKind => "missing_kind",
+            Code::InvalidValue => "invalid_value",
+            Code::NotImplementedKind => "not_implemented_kind",
+            Code::DuplicateNodeFile => "duplicate_node_file",
+            Code::TemplateSyntax => "template_syntax",
+            Code::Io => "io",
+            Code::EmptySteps => "empty_steps",
+            Code::UnknownModel => "unknown_model",
+            Code::UnknownLlmPreset => "unknown_llm_preset",
+            Code::UnknownMcpServer => "unknown_mcp_server",
+            Code::ModelMigration => "model_migration",
+        }
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// One problem in a project.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// The file, relative to the project root when it lies inside it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pos: Option<Pos>,
+    /// JSON path of the offending value inside its document, e.g. `spec.steps[3].routes.error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            file: None,
+            pos: None,
+            path: None,
+            expected: None,
+            found: None,
+            help: None,
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    pub fn at(mut self, pos: Pos) -> Self {
+        if pos.line > 0 {
+            self.pos = Some(pos);
+        }
+        self
+    }
+
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn found(mut self, found: impl Into<String>) -> Self {
+        self.found = Some(found.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn maybe_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// `file:line:col`, or as much of it as is known.
+    pub fn location(&self) -> String {
+        let mut s = match &self.file {
+            Some(f) => f.display().to_string(),
+            None => "<project>".to_string(),
+        };
+        if let Some(p) = self.pos {
+            let _ = write!(s, ":{}:{}", p.line, p.col);
+        }
+        s
+    }
+
+    /// Render like cargo: header, `-->` location, the source line with a caret, then notes.
+    /// `source` is the full text of `self.file`, when available.
+    pub fn render(&self, source: Option<&str>) -> String {
+        let mut out = String::new();
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{sev}[{}]: {}", self.code.id(), self.message);
+        let line_text = match (source, self.pos) {
+            (Some(src), Some(p)) => src.lines().nth(p.line.saturating_sub(1) as usize),
+            _ => None,
+        };
+        let gutter = self.pos.map(|p| p.line.to_string().len()).unwrap_or(1);
+        let pad = " ".repeat(gutter);
+        let _ = writeln!(out, "{pad}--> {}", self.location());
+        if let (Some(text), Some(p)) = (line_text, self.pos) {
+            let col = p.col.max(1) as usize;
+            let prefix: String = text
+                .chars()
+                .take(col - 1)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let width = token_width(text, col);
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{} | {}", p.line, text);
+            let _ = writeln!(out, "{pad} | {prefix}{}", "^".repeat(width));
+        }
+        if let Some(path) = &self.path {
+            let _ = writeln!(out, "{pad} = at: {path}");
+        }
+        if let Some(e) = &self.expected {
+            let _ = writeln!(out, "{pad} = expected: {e}");
+        }
+        if let Some(f) = &self.found {
+            let _ = writeln!(out, "{pad} = found: {f}");
+        }
+        if let Some(h) = &self.help {
+            let _ = writeln!(out, "{pad} = help: {h}");
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} [{}]", self.location(), self.message, self.code.id())
+    }
+}
+
+/// Width of the token starting at 1-based `col`: up to the next YAML delimiter.
+fn token_width(line: &str, col: usize) -> usize {
+    let rest: String = line.chars().skip(col - 1).collect();
+    let quoted = rest.starts_with('"') || rest.starts_with('\'');
+    let n = if quoted {
+        let q = rest.chars().next().unwrap_or('"');
+        rest.chars()
+            .skip(1)
+            .position(|c| c == q)
+            .map(|i| i + 2)
+            .unwrap_or(rest.chars().count())
+    } else {
+        let stop = |c: char| matches!(c, ',' | ']' | '}' | '#') || c == ':';
+        rest.chars().take_while(|&c| !stop(c)).count()
+    };
+    let trimmed = rest.chars().take(n).collect::<String>();
+    trimmed.trim_end().chars().count().max(1)
+}
+
+/// The suggestion for a misspelt name: a candidate equal up to case and `-`/`_`, else the closest
+/// one within a small edit distance. Earlier candidates win ties (list canonical names first).
+pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_', ' '], "");
+    let found_norm = norm(found);
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    if let Some(c) = candidates.iter().find(|c| norm(c) == found_norm && **c != found) {
+        return Some(format!("did you mean `{c}`?"));
+    }
+    let mut best: Option<(f64, &str)> = None;
+    for cand in candidates {
+        let score = strsim::jaro_winkler(&found_norm, &norm(cand));
+        let distance = strsim::levenshtein(&found_norm, &norm(cand));
+        let close = score >= 0.85 || (distance <= 2 && found_norm.chars().count() > 3);
+        if close && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, cand));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Every problem found while loading, in the order found.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(other);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+
+    /// Sorts by file, then position, so output is stable whatever the walk order was.
+    pub fn sort(&mut self) {
+        self.items.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    }
+
+    /// Renders every diagnostic with its source line, reading files relative to `root`.
+    pub fn render(&self, root: &Path) -> String {
+        let mut out = String::new();
+        let mut cache: std::collections::HashMap<&Path, Option<String>> = Default::default();
+        for d in &self.items {
+            let src = d.file.as_deref().and_then(|f| {
+                cache
+                    .entry(f)
+                    .or_insert_with(|| std::fs::read_to_string(root.join(f)).ok())
+                    .clone()
+            });
+            out.push_str(&d.render(src.as_deref()));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_cargo() {
+        let d = Diagnostic::error(Code::UnknownStepKind, "unknown step kind `api-call`")
+            .in_file("workflows/x.yaml")
+            .at(Pos::new(2, 11))
+            .path("spec.steps[0].kind")
+            .help("did you mean `api_call`?");
+        let src = "steps:\n  - kind: api-call\n";
+        let out = d.render(Some(src));
+        assert_eq!(
+            out,
+            "error[W0006]: unknown step kind `api-call`\n --> workflows/x.yaml:2:11\n  |\n2 |   - kind: api-call\n  |           ^^^^^^^^\n  = at: spec.steps[0].kind\n  = help: did you mean `api_call`?\n"
+        );
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let c = ["api_call", "agent", "router"];
+        assert_eq!(did_you_mean("api-call", c).as_deref(), Some("did you mean `api_call`?"));
+        assert_eq!(did_you_mean("routr", c).as_deref(), Some("did you mean `router`?"));
+        assert_eq!(did_you_mean("zzzzzz", c), None);
+        assert_eq!(did_you_mean("api-call", ["api_call", "APICall"]).as_deref(), Some("did you mean `api_call`?"));
+        assert_eq!(did_you_mean("d", ["a", "b"]), None);
+        assert_eq!(did_you_mean("ENDD", ["a", "END"]).as_deref(), Some("did you mean `END`?"));
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut ids: Vec<_> = Code::ALL.iter().map(|c| c.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), Code::ALL.len());
+    }
+}

@@ -1,0 +1,167 @@
+//! Step kinds, one file each, named as in YAML. Each module owns its YAML spec struct, its
+//! compiled form (built once at load time) and its `run`.
+//!
+//! Adding a kind: write `steps/<kind>.rs` with a `compile(step, cx) -> Option<Self>` and a `run`,
+//! add a variant to [`StepKind`] and a line to [`compile`].
+
+pub mod functional;
+pub mod response;
+pub mod router;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::config::ProjectConfig;
+use crate::engine::{Context, Events, FailureKind, Services, StepFailure, Template, TemplateBuilder, TemplatedValue, Templates};
+use crate::graph::Routes;
+use crate::spec::workflow::COMMON_STEP_KEYS;
+use crate::spec::{Code, Diagnostic, Node, Pos, Sink, StepSpec, de_error_to_diagnostic};
+
+/// What a step yields when it does not fail.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Signal(Signal),
+}
+
+/// A routing signal: `default`, `true`, a node's own signal, an LLM's category…
+pub type Signal = Cow<'static, str>;
+
+pub const DEFAULT: Signal = Cow::Borrowed("default");
+
+/// A compiled step, one variant per YAML kind.
+#[derive(Debug)]
+pub enum StepKind {
+    Functional(functional::Functional),
+    Router(router::Router),
+    Response(response::Response),
+    /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
+    NotImplemented(&'static str),
+}
+
+impl StepKind {
+    /// The canonical YAML name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Functional(_) => "functional",
+            StepKind::Router(_) => "router",
+            StepKind::Response(_) => "response",
+            StepKind::NotImplemented(k) => k,
+        }
+    }
+
+    pub async fn run(&self, cx: &mut StepCx<'_>) -> Result<Outcome, StepFailure> {
+        match self {
+            StepKind::Functional(s) => s.run(cx).await,
+            StepKind::Router(s) => s.run(cx),
+            StepKind::Response(s) => s.run(cx),
+            StepKind::NotImplemented(k) => Err(StepFailure::new(
+                FailureKind::NotImplemented,
+                format!("step kind `{k}` is not implemented in this version of weft"),
+            )),
+        }
+    }
+}
+
+/// Compiles the kind-specific part of a step. `kind` is canonical (see `canonical_step_kind`).
+pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<StepKind> {
+    Some(match kind {
+        "functional" => StepKind::Functional(functional::Functional::compile(step, cx)?),
+        "router" => StepKind::Router(router::Router::compile(step, cx)?),
+        "response" => StepKind::Response(response::Response::compile(step, cx)?),
+        other => {
+            cx.sink.push(
+                Diagnostic::warning(
+                    Code::NotImplementedKind,
+                    format!("step kind `{other}` is not implemented yet; a run that reaches `{}` fails", step.id.value),
+                )
+                .at(step.kind.pos)
+                .path(format!("{}.kind", step.path)),
+            );
+            StepKind::NotImplemented(other)
+        }
+    })
+}
+
+/// What a step sees while it compiles.
+pub struct CompileCx<'a, 'd> {
+    pub templates: &'a mut TemplateBuilder,
+    pub nodes: &'a crate::nodes::Registry,
+    pub root: &'a Path,
+    pub config: &'a ProjectConfig,
+    pub sink: &'a mut Sink<'d>,
+}
+
+impl CompileCx<'_, '_> {
+    /// Reads the step's kind-specific fields (every key but the common ones) into `T`.
+    pub fn spec<T: DeserializeOwned>(&mut self, step: &StepSpec) -> Option<T> {
+        match crate::spec::yaml::from_map_without::<T>(&step.node, &step.path, COMMON_STEP_KEYS) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.sink.push(de_error_to_diagnostic(&e));
+                None
+            }
+        }
+    }
+
+    /// Compiles one template string written at `pos`.
+    pub fn template(&mut self, source: &str, pos: Pos, path: &str) -> Option<Template> {
+        match self.templates.compile(source) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.sink.push(template_diagnostic(&e.message, e.line_in_template, pos, path));
+                None
+            }
+        }
+    }
+
+    /// Compiles a YAML subtree whose strings are templates.
+    pub fn templated_value(&mut self, node: &Node, path: &str) -> Option<TemplatedValue> {
+        match self.templates.compile_value(node, path) {
+            Ok(t) => Some(t),
+            Err((pos, path, e)) => {
+                self.sink.push(template_diagnostic(&e.message, e.line_in_template, pos, &path));
+                None
+            }
+        }
+    }
+
+    pub fn error(&mut self, d: Diagnostic) {
+        self.sink.push(d);
+    }
+}
+
+fn template_diagnostic(message: &str, line: Option<usize>, pos: Pos, path: &str) -> Diagnostic {
+    let where_ = line.filter(|l| *l > 1).map(|l| format!(" (line {l} of the template)")).unwrap_or_default();
+    Diagnostic::error(Code::TemplateSyntax, format!("invalid template: {message}{where_}"))
+        .at(pos)
+        .path(path)
+        .expected("a valid Jinja template")
+}
+
+/// What a step sees while it runs.
+pub struct StepCx<'r> {
+    pub ctx: &'r mut Context,
+    pub step_id: &'r Arc<str>,
+    pub routes: &'r Routes,
+    pub templates: &'r Templates,
+    pub services: &'r Services,
+    pub events: &'r Events,
+    pub run_id: Uuid,
+}
+
+impl StepCx<'_> {
+    pub fn render(&self, t: &Template) -> Result<String, StepFailure> {
+        t.render_str(self.templates, self.ctx)
+            .map_err(|e| StepFailure::new(FailureKind::Template, format!("step `{}`: {}", self.step_id, e.message)))
+    }
+
+    pub fn render_value(&self, t: &TemplatedValue) -> Result<Value, StepFailure> {
+        t.render(self.templates, self.ctx)
+            .map_err(|e| StepFailure::new(FailureKind::Template, format!("step `{}`: {}", self.step_id, e.message)))
+    }
+}
