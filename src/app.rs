@@ -18,17 +18,35 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use crate::engine::{Engine, Services};
 use crate::nodes::{FnNode, Node, NodeCall, NodeError, NodeOutput};
 
-/// weft, extended with Rust nodes.
+/// weft, extended with Rust nodes. Also carries the long-lived [`Services`] (shared HTTP client,
+/// MCP sessions, store) that projects loaded through it compile against and run with.
 #[derive(Clone, Default)]
 pub struct App {
     nodes: HashMap<String, Arc<dyn Node>>,
+    services: Arc<Services>,
 }
 
 impl App {
     pub fn new() -> Self {
         App::default()
+    }
+
+    /// Replaces the services (e.g. once the store is connected).
+    pub fn with_services(mut self, services: Arc<Services>) -> Self {
+        self.services = services;
+        self
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// An engine running with this app's services.
+    pub fn engine(&self) -> Engine {
+        Engine::new(self.services.clone())
     }
 
     /// Registers an async node under `runner`. It wins over a `nodes/` file or built-in of the

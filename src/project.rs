@@ -28,7 +28,7 @@ pub struct LoadError {
 }
 
 impl Project {
-    /// Loads the project at `root` with the process environment.
+    /// Loads the project at `root` with the process environment and the app's services.
     pub fn load(root: &Path, app: &App) -> Result<(Project, Diagnostics), LoadError> {
         Project::load_with_env(root, app, &ProcessEnv)
     }
@@ -37,7 +37,7 @@ impl Project {
     pub fn load_with_env(root: &Path, app: &App, env: &dyn Env) -> Result<(Project, Diagnostics), LoadError> {
         let (spec, mut diags) = load_project(root, env);
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
-        let workflows = compile_project(&spec, &nodes, &mut diags);
+        let workflows = compile_project(&spec, &nodes, app.services(), &mut diags);
         diags.sort();
         if diags.has_errors() {
             return Err(LoadError { diagnostics: diags });

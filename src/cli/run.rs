@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use serde_json::{Map, Value, json};
 
-use crate::engine::{Engine, Events, RunEvent, RunOptions};
+use crate::engine::{Events, RunEvent, RunOptions};
 use crate::project::{LoadError, Project};
 use crate::App;
 
@@ -59,7 +59,7 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
     } else {
         (Events::none(), None)
     };
-    let engine = Engine::default();
+    let engine = app.engine();
     let result = engine.run(workflow, input, RunOptions { events, ..Default::default() }).await;
     if let Some(p) = printer {
         let _ = p.await;

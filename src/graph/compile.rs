@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{DEFAULT_MAX_STEPS, Routes, Step, StepGraph, Target, Trigger, Workflow};
-use crate::engine::TemplateBuilder;
+use crate::engine::{Services, TemplateBuilder};
 use crate::spec::workflow::canonical_step_kind;
 use crate::spec::{Code, Diagnostic, Diagnostics, Pos, ProjectSpec, Sink, WorkflowSpec, did_you_mean};
 use crate::steps::{self, CompileCx};
@@ -19,12 +19,17 @@ pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// Compiles every workflow of a project. Workflows with errors are left out; all problems go to
 /// `diags`.
-pub fn compile_project(spec: &ProjectSpec, nodes: &crate::nodes::Registry, diags: &mut Diagnostics) -> Vec<Arc<Workflow>> {
+pub fn compile_project(
+    spec: &ProjectSpec,
+    nodes: &crate::nodes::Registry,
+    services: &Arc<Services>,
+    diags: &mut Diagnostics,
+) -> Vec<Arc<Workflow>> {
     let mut templates = TemplateBuilder::default();
     let mut drafts = Vec::new();
     for wf in &spec.workflows {
         let mut sink = Sink::new(&wf.doc.file, diags);
-        let mut cx = CompileCx { templates: &mut templates, nodes, root: &spec.root, config: &spec.config, sink: &mut sink };
+        let mut cx = CompileCx { templates: &mut templates, nodes, project: spec, services, sink: &mut sink };
         if let Some(d) = compile_workflow(wf, &mut cx) {
             drafts.push(d);
         }

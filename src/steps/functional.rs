@@ -54,7 +54,7 @@ impl Functional {
             Some(p) => cx.templated_value(p, &format!("{}.params", step.path))?,
             None => TemplatedValue::Static(Value::Object(Map::new())),
         };
-        let Some(node) = cx.nodes.resolve(&spec.runner, cx.root) else {
+        let Some(node) = cx.nodes.resolve(&spec.runner, &cx.project.root) else {
             let names = cx.nodes.names();
             cx.error(
                 Diagnostic::error(Code::UnknownRunner, format!("unknown runner `{}`", spec.runner.value))

@@ -20,7 +20,7 @@ use crate::config::ProjectConfig;
 use crate::engine::{Context, Events, FailureKind, Services, StepFailure, Template, TemplateBuilder, TemplatedValue, Templates};
 use crate::graph::Routes;
 use crate::spec::workflow::COMMON_STEP_KEYS;
-use crate::spec::{Code, Diagnostic, Node, Pos, Sink, StepSpec, de_error_to_diagnostic};
+use crate::spec::{Code, Diagnostic, Node, Pos, ProjectSpec, Sink, StepSpec, de_error_to_diagnostic};
 
 /// What a step yields when it does not fail.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,12 +91,22 @@ pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) 
 pub struct CompileCx<'a, 'd> {
     pub templates: &'a mut TemplateBuilder,
     pub nodes: &'a crate::nodes::Registry,
-    pub root: &'a Path,
-    pub config: &'a ProjectConfig,
+    /// The whole project as read (config, other documents such as presets and models).
+    pub project: &'a ProjectSpec,
+    /// Long-lived shared clients; steps may keep handles to them.
+    pub services: &'a Arc<Services>,
     pub sink: &'a mut Sink<'d>,
 }
 
 impl CompileCx<'_, '_> {
+    pub fn root(&self) -> &Path {
+        &self.project.root
+    }
+
+    pub fn config(&self) -> &ProjectConfig {
+        &self.project.config
+    }
+
     /// Reads the step's kind-specific fields (every key but the common ones) into `T`.
     pub fn spec<T: DeserializeOwned>(&mut self, step: &StepSpec) -> Option<T> {
         match crate::spec::yaml::from_map_without::<T>(&step.node, &step.path, COMMON_STEP_KEYS) {
