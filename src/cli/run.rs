@@ -60,7 +60,7 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
         (Events::none(), None)
     };
     let engine = app.engine();
-    let result = engine.run(workflow, input, RunOptions { events, ..Default::default() }).await;
+    let result = engine.run(workflow, input, RunOptions { events, stream: args.trace, ..Default::default() }).await;
     if let Some(p) = printer {
         let _ = p.await;
     }

@@ -6,6 +6,7 @@
 pub mod context;
 pub mod event;
 pub mod failure;
+pub mod retry;
 mod run;
 pub mod template;
 
@@ -15,6 +16,23 @@ pub use failure::{FailureKind, StepFailure};
 pub use run::{Engine, RunError, RunErrorCode, RunOptions, RunOutput};
 pub use template::{RenderError, Template, TemplateBuilder, TemplatedValue, Templates};
 
-/// Shared clients and stores that steps use at run time. Built once per process.
-#[derive(Debug, Default)]
-pub struct Services {}
+/// Shared clients and stores that steps use at compile and run time. Built once per process and
+/// kept across reloads, so connection pools and sessions survive a reload.
+#[derive(Debug)]
+pub struct Services {
+    /// One pooled HTTP client (keep-alive, HTTP/2 when offered, rustls) for every outgoing call.
+    pub http: reqwest::Client,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        // reqwest is built without a default crypto provider (ring everywhere, no C build).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .build()
+            .expect("an HTTP client with the ring provider installed always builds");
+        Services { http }
+    }
+}

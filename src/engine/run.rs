@@ -25,6 +25,9 @@ pub struct RunOptions {
     pub events: Events,
     /// Reserved keys the caller's layer sets (e.g. `_query` from HTTP).
     pub reserved: Map<String, Value>,
+    /// The caller receives the run as a stream: steps that can stream (agent) emit tokens as
+    /// they arrive instead of using their non-streaming API.
+    pub stream: bool,
 }
 
 /// A finished run.
@@ -144,6 +147,7 @@ impl Engine {
                     services: &self.services,
                     events,
                     run_id,
+                    streaming: opts.stream,
                 };
                 step.kind.run(&mut cx).await
             };

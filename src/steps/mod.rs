@@ -162,6 +162,8 @@ pub struct StepCx<'r> {
     pub services: &'r Services,
     pub events: &'r Events,
     pub run_id: Uuid,
+    /// Whether the caller is streaming this run (see `RunOptions::stream`).
+    pub streaming: bool,
 }
 
 impl StepCx<'_> {
