@@ -5,15 +5,15 @@
 //!
 //! # Layout
 //! Data flows one way: text → typed spec → compiled graph → runs.
-//! - [`spec`]: YAML → typed documents with positions; every problem as a [`spec::Diagnostic`].
-//! - [`graph`]: spec → compiled [`graph::Workflow`] (step indices, resolved routes, templates).
-//! - [`engine`]: the interpreter, context, templating, run events.
-//! - [`steps`]: one module per step kind, named as in YAML.
-//! - [`nodes`]: functional nodes — built-ins, Rust-registered ([`App`]), external programs.
-//! - [`versions`]: which version of a workflow serves.
-//! - [`project`]: loading a project directory end to end.
-//! - [`config`]: `weft.yaml`.
-//! - [`cli`]: the command line (the binary edge).
+//! - [`spec`] — YAML → typed documents with positions; every problem as a `spec::Diagnostic`.
+//! - [`graph`] — spec → compiled [`graph::Workflow`] (step indices, resolved routes, templates).
+//! - [`engine`] — the interpreter, context, templating, run events.
+//! - [`steps`] — one module per step kind, named as in YAML.
+//! - [`nodes`] — functional nodes — built-ins, Rust-registered ([`App`]), external programs.
+//! - [`versions`] — which version of a workflow serves.
+//! - [`project`] — loading a project directory end to end.
+//! - [`config`] — `weft.yaml`.
+//! - [`cli`] — the command line (the binary edge).
 
 pub mod app;
 pub mod cli;

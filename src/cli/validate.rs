@@ -1,7 +1,7 @@
 //! `weft validate`: every problem in a project, rendered like cargo's errors.
 
-use crate::project::{LoadError, Project};
 use crate::App;
+use crate::project::{LoadError, Project};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,7 +22,10 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
         Err(LoadError { diagnostics }) => (diagnostics, None),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&diags.iter().collect::<Vec<_>>())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&diags.iter().collect::<Vec<_>>())?
+        );
     } else {
         print!("{}", diags.render(root));
         let (e, w) = (diags.error_count(), diags.warning_count());

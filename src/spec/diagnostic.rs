@@ -301,7 +301,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} [{}]", self.location(), self.message, self.code.id())
+        write!(
+            f,
+            "{}: {} [{}]",
+            self.location(),
+            self.message,
+            self.code.id()
+        )
     }
 }
 
@@ -326,11 +332,17 @@ fn token_width(line: &str, col: usize) -> usize {
 
 /// The suggestion for a misspelt name: a candidate equal up to case and `-`/`_`, else the closest
 /// one within a small edit distance. Earlier candidates win ties (list canonical names first).
-pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_', ' '], "");
     let found_norm = norm(found);
     let candidates: Vec<&str> = candidates.into_iter().collect();
-    if let Some(c) = candidates.iter().find(|c| norm(c) == found_norm && **c != found) {
+    if let Some(c) = candidates
+        .iter()
+        .find(|c| norm(c) == found_norm && **c != found)
+    {
         return Some(format!("did you mean `{c}`?"));
     }
     let mut best: Option<(f64, &str)> = None;
@@ -390,7 +402,8 @@ impl Diagnostics {
 
     /// Sorts by file, then position, so output is stable whatever the walk order was.
     pub fn sort(&mut self) {
-        self.items.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+        self.items
+            .sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     }
 
     /// Renders every diagnostic with its source line, reading files relative to `root`.
@@ -441,12 +454,24 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let c = ["api_call", "agent", "router"];
-        assert_eq!(did_you_mean("api-call", c).as_deref(), Some("did you mean `api_call`?"));
-        assert_eq!(did_you_mean("routr", c).as_deref(), Some("did you mean `router`?"));
+        assert_eq!(
+            did_you_mean("api-call", c).as_deref(),
+            Some("did you mean `api_call`?")
+        );
+        assert_eq!(
+            did_you_mean("routr", c).as_deref(),
+            Some("did you mean `router`?")
+        );
         assert_eq!(did_you_mean("zzzzzz", c), None);
-        assert_eq!(did_you_mean("api-call", ["api_call", "APICall"]).as_deref(), Some("did you mean `api_call`?"));
+        assert_eq!(
+            did_you_mean("api-call", ["api_call", "APICall"]).as_deref(),
+            Some("did you mean `api_call`?")
+        );
         assert_eq!(did_you_mean("d", ["a", "b"]), None);
-        assert_eq!(did_you_mean("ENDD", ["a", "END"]).as_deref(), Some("did you mean `END`?"));
+        assert_eq!(
+            did_you_mean("ENDD", ["a", "END"]).as_deref(),
+            Some("did you mean `END`?")
+        );
     }
 
     #[test]

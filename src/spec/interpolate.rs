@@ -62,7 +62,11 @@ pub fn expand(text: &str, env: &dyn Env) -> Result<String, Vec<Unset>> {
         }
     }
     out.push_str(rest);
-    if unset.is_empty() { Ok(out) } else { Err(unset) }
+    if unset.is_empty() {
+        Ok(out)
+    } else {
+        Err(unset)
+    }
 }
 
 /// Expands every string scalar of `node` in place. A plain scalar that was exactly one `${…}`
@@ -86,9 +90,14 @@ pub fn expand_node(node: &mut Node, env: &dyn Env) -> Vec<Diagnostic> {
             Err(unset) => {
                 for Unset(name) in unset {
                     diags.push(
-                        Diagnostic::error(Code::UnsetEnvVar, format!("environment variable `{name}` is not set"))
-                            .at(n.pos)
-                            .help(format!("set `{name}`, or give a default: `${{{name}:default}}`")),
+                        Diagnostic::error(
+                            Code::UnsetEnvVar,
+                            format!("environment variable `{name}` is not set"),
+                        )
+                        .at(n.pos)
+                        .help(format!(
+                            "set `{name}`, or give a default: `${{{name}:default}}`"
+                        )),
                     );
                 }
             }
@@ -107,7 +116,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env() -> HashMap<String, String> {
-        HashMap::from([("HOST".to_string(), "db".to_string()), ("PORT".to_string(), "5432".to_string())])
+        HashMap::from([
+            ("HOST".to_string(), "db".to_string()),
+            ("PORT".to_string(), "5432".to_string()),
+        ])
     }
 
     #[test]
@@ -117,15 +129,20 @@ mod tests {
         assert_eq!(expand("${NOPE:fallback}", &e).unwrap(), "fallback");
         assert_eq!(expand("${NOPE:}", &e).unwrap(), "");
         assert_eq!(expand("$${HOST} costs $5", &e).unwrap(), "${HOST} costs $5");
-        assert_eq!(expand("${A}${B}", &e).unwrap_err(), vec![Unset("A".into()), Unset("B".into())]);
+        assert_eq!(
+            expand("${A}${B}", &e).unwrap_err(),
+            vec![Unset("A".into()), Unset("B".into())]
+        );
         assert_eq!(expand("${unterminated", &e).unwrap(), "${unterminated");
     }
 
     #[test]
     fn retypes_whole_plain_references_only() {
-        let mut n = super::super::yaml::parse_documents("a: ${PORT}\nb: \"${PORT}\"\nc: x${PORT}\nd: ${NOPE}\n")
-            .unwrap()
-            .remove(0);
+        let mut n = super::super::yaml::parse_documents(
+            "a: ${PORT}\nb: \"${PORT}\"\nc: x${PORT}\nd: ${NOPE}\n",
+        )
+        .unwrap()
+        .remove(0);
         let diags = expand_node(&mut n, &env());
         assert_eq!(n.get("a").unwrap().value, Value::Int(5432));
         assert_eq!(n.get("b").unwrap().value, Value::Str("5432".into()));

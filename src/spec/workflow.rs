@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::document::Document;
 use super::yaml::{DeError, Located, Node, Pos, Value, from_node};
-use super::{de_error_to_diagnostic, Sink};
+use super::{Sink, de_error_to_diagnostic};
 
 /// A workflow as written (after `${VAR}` expansion), with positions for later checks.
 #[derive(Clone, Debug)]
@@ -82,23 +82,37 @@ impl<'de> Deserialize<'de> for ContextRef {
         let node = Node::deserialize(d)?;
         let err = |m: &str| serde::de::Error::custom(m.to_string());
         let models = match &node.value {
-            Value::Str(s) => vec![ModelRef { name: Located::new(s.clone(), node.pos), version: None }],
+            Value::Str(s) => vec![ModelRef {
+                name: Located::new(s.clone(), node.pos),
+                version: None,
+            }],
             Value::Seq(items) => items
                 .iter()
                 .map(|n| match &n.value {
-                    Value::Str(s) => Ok(ModelRef { name: Located::new(s.clone(), n.pos), version: None }),
+                    Value::Str(s) => Ok(ModelRef {
+                        name: Located::new(s.clone(), n.pos),
+                        version: None,
+                    }),
                     _ => Err(err("each entry of a `context` list is a model name")),
                 })
                 .collect::<Result<_, _>>()?,
             Value::Map(_) => {
-                let dict: DictForm = from_node(&node, "context").map_err(|e| err(&e.to_string()))?;
+                let dict: DictForm =
+                    from_node(&node, "context").map_err(|e| err(&e.to_string()))?;
                 dict.models
                     .into_iter()
-                    .map(|p| ModelRef { name: p.name, version: p.version })
+                    .map(|p| ModelRef {
+                        name: p.name,
+                        version: p.version,
+                    })
                     .collect()
             }
             Value::Null => Vec::new(),
-            _ => return Err(err("`context` is a model name, a list of names, or `{models: [...]}`")),
+            _ => {
+                return Err(err(
+                    "`context` is a model name, a list of names, or `{models: [...]}`",
+                ));
+            }
         };
         Ok(ContextRef { models })
     }
@@ -194,10 +208,13 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
         },
         (Some(spec), true) => {
             sink.push(
-                Diagnostic::error(Code::InvalidValue, "both `spec:` and top-level `trigger`/`context`/`steps`")
-                    .at(spec.pos)
-                    .path("spec")
-                    .help("use one form: everything under `spec:`, or the flat form beside `metadata`"),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "both `spec:` and top-level `trigger`/`context`/`steps`",
+                )
+                .at(spec.pos)
+                .path("spec")
+                .help("use one form: everything under `spec:`, or the flat form beside `metadata`"),
             );
             return None;
         }
@@ -209,7 +226,11 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
             transaction: env.transaction,
         },
     };
-    let prefix = if doc.node.get("spec").is_some() { "spec." } else { "" };
+    let prefix = if doc.node.get("spec").is_some() {
+        "spec."
+    } else {
+        ""
+    };
     let trigger = body
         .trigger
         .as_ref()
@@ -218,7 +239,10 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
         let path = format!("{prefix}context");
         sink.ok(from_node::<ContextRef>(n, &path).map_err(|e| with_default_pos(e, n.pos, &path)))
     });
-    let max_steps = body.max_steps.as_ref().and_then(|n| sink.ok(from_node(n, &format!("{prefix}max_steps"))));
+    let max_steps = body
+        .max_steps
+        .as_ref()
+        .and_then(|n| sink.ok(from_node(n, &format!("{prefix}max_steps"))));
     let transaction = body
         .transaction
         .as_ref()
@@ -254,7 +278,12 @@ fn with_default_pos(mut e: DeError, pos: Pos, path: &str) -> DeError {
     e
 }
 
-fn parse_steps(node: Option<&Node>, path: &str, doc: &Document, sink: &mut Sink<'_>) -> Vec<StepSpec> {
+fn parse_steps(
+    node: Option<&Node>,
+    path: &str,
+    doc: &Document,
+    sink: &mut Sink<'_>,
+) -> Vec<StepSpec> {
     let Some(node) = node else {
         sink.push(
             Diagnostic::error(Code::MissingField, "a workflow needs `steps`")
@@ -275,7 +304,11 @@ fn parse_steps(node: Option<&Node>, path: &str, doc: &Document, sink: &mut Sink<
         return Vec::new();
     };
     if items.is_empty() {
-        sink.push(Diagnostic::error(Code::EmptySteps, "a workflow needs at least one step").at(node.pos).path(path));
+        sink.push(
+            Diagnostic::error(Code::EmptySteps, "a workflow needs at least one step")
+                .at(node.pos)
+                .path(path),
+        );
     }
     items
         .iter()
@@ -308,7 +341,10 @@ fn parse_step_head(node: &Node, path: &str, sink: &mut Sink<'_>) -> Option<StepS
     // Only the common keys here; unknown keys are judged by the kind's own spec.
     let mut head_node = node.clone();
     if let Value::Map(entries) = &mut head_node.value {
-        entries.retain(|(k, _)| k.key_text().is_some_and(|t| COMMON_STEP_KEYS.contains(&t.as_str())));
+        entries.retain(|(k, _)| {
+            k.key_text()
+                .is_some_and(|t| COMMON_STEP_KEYS.contains(&t.as_str()))
+        });
     }
     let head: Head = match from_node(&head_node, path) {
         Ok(h) => h,
@@ -331,7 +367,11 @@ fn parse_step_head(node: &Node, path: &str, sink: &mut Sink<'_>) -> Option<StepS
     })
 }
 
-fn parse_routes(node: &Node, path: &str, sink: &mut Sink<'_>) -> Vec<(Located<String>, Located<String>)> {
+fn parse_routes(
+    node: &Node,
+    path: &str,
+    sink: &mut Sink<'_>,
+) -> Vec<(Located<String>, Located<String>)> {
     let Some(entries) = node.as_map() else {
         if node.value != Value::Null {
             sink.push(
@@ -348,13 +388,19 @@ fn parse_routes(node: &Node, path: &str, sink: &mut Sink<'_>) -> Vec<(Located<St
     for (k, v) in entries {
         let Some(signal) = k.key_text() else { continue };
         match &v.value {
-            Value::Str(target) => out.push((Located::new(signal, k.pos), Located::new(target.clone(), v.pos))),
+            Value::Str(target) => out.push((
+                Located::new(signal, k.pos),
+                Located::new(target.clone(), v.pos),
+            )),
             _ => sink.push(
-                Diagnostic::error(Code::WrongType, format!("route `{signal}` must name a step or `END`"))
-                    .at(v.pos)
-                    .path(format!("{path}.{signal}"))
-                    .expected("a step id or `END`")
-                    .found(v.describe()),
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("route `{signal}` must name a step or `END`"),
+                )
+                .at(v.pos)
+                .path(format!("{path}.{signal}"))
+                .expected("a step id or `END`")
+                .found(v.describe()),
             ),
         }
     }
@@ -374,7 +420,10 @@ pub const STEP_KINDS: &[(&str, &[&str])] = &[
 ];
 
 /// Resolves a `kind:` spelling to its canonical name, or a diagnostic with a suggestion.
-pub fn canonical_step_kind(kind: &Located<String>, path: &str) -> Result<&'static str, Diagnostic> {
+pub fn canonical_step_kind(
+    kind: &Located<String>,
+    path: &str,
+) -> Result<&'static str, Box<Diagnostic>> {
     for (canonical, aliases) in STEP_KINDS {
         if kind.value == *canonical || aliases.contains(&kind.value.as_str()) {
             return Ok(canonical);
@@ -382,15 +431,22 @@ pub fn canonical_step_kind(kind: &Located<String>, path: &str) -> Result<&'stati
     }
     let canonical = STEP_KINDS.iter().map(|(c, _)| *c);
     let all = canonical.chain(STEP_KINDS.iter().flat_map(|(_, a)| a.iter().copied()));
-    Err(
-        Diagnostic::error(Code::UnknownStepKind, format!("unknown step kind `{}`", kind.value))
-            .at(kind.pos)
-            .path(format!("{path}.kind"))
-            .expected(format!(
-                "one of {}",
-                STEP_KINDS.iter().map(|(c, _)| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-            ))
-            .found(format!("`{}`", kind.value))
-            .maybe_help(did_you_mean(&kind.value, all)),
-    )
+    Err(Box::new(
+        Diagnostic::error(
+            Code::UnknownStepKind,
+            format!("unknown step kind `{}`", kind.value),
+        )
+        .at(kind.pos)
+        .path(format!("{path}.kind"))
+        .expected(format!(
+            "one of {}",
+            STEP_KINDS
+                .iter()
+                .map(|(c, _)| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .found(format!("`{}`", kind.value))
+        .maybe_help(did_you_mean(&kind.value, all)),
+    ))
 }

@@ -42,7 +42,11 @@ pub enum Value {
 
 impl Node {
     pub fn new(pos: Pos, value: Value) -> Self {
-        Node { pos, value, plain: None }
+        Node {
+            pos,
+            value,
+            plain: None,
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -332,11 +336,11 @@ pub fn split_document_texts(text: &str, expected: usize) -> Option<Vec<String>> 
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_end();
         let is_marker = |m: &str| {
-            trimmed == m || trimmed.starts_with(&format!("{m} #")) || trimmed.starts_with(&format!("{m}\t"))
+            trimmed == m
+                || trimmed.starts_with(&format!("{m} #"))
+                || trimmed.starts_with(&format!("{m}\t"))
         };
-        if is_marker("---") {
-            docs.push(String::new());
-        } else if is_marker("...") {
+        if is_marker("---") || is_marker("...") {
             docs.push(String::new());
         } else if trimmed.starts_with("--- ") {
             // `--- value` on the marker line: too unusual to split by text.
@@ -346,8 +350,9 @@ pub fn split_document_texts(text: &str, expected: usize) -> Option<Vec<String>> 
         }
     }
     let has_content = |d: &String| {
-        d.lines()
-            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with('%'))
+        d.lines().any(|l| {
+            !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with('%')
+        })
     };
     let docs: Vec<String> = docs.into_iter().filter(has_content).collect();
     (docs.len() == expected).then_some(docs)
@@ -407,8 +412,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
                         _ => value = Some(a.next_value()?),
                     }
                 }
-                let value = value.ok_or_else(|| de::Error::custom("located value without value"))?;
-                Ok(Located { value, pos: Pos::new(line, col) })
+                let value =
+                    value.ok_or_else(|| de::Error::custom("located value without value"))?;
+                Ok(Located {
+                    value,
+                    pos: Pos::new(line, col),
+                })
             }
         }
         d.deserialize_struct(LOCATED_MARKER, LOCATED_FIELDS, V(std::marker::PhantomData))
@@ -479,10 +488,22 @@ impl<'de> Deserialize<'de> for Node {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
     Custom(String),
-    InvalidType { expected: String, found: String },
-    InvalidValue { expected: String, found: String },
-    UnknownField { field: String, expected: &'static [&'static str] },
-    UnknownVariant { variant: String, expected: &'static [&'static str] },
+    InvalidType {
+        expected: String,
+        found: String,
+    },
+    InvalidValue {
+        expected: String,
+        found: String,
+    },
+    UnknownField {
+        field: String,
+        expected: &'static [&'static str],
+    },
+    UnknownVariant {
+        variant: String,
+        expected: &'static [&'static str],
+    },
     MissingField(&'static str),
 }
 
@@ -496,7 +517,11 @@ pub struct DeError {
 
 impl DeError {
     fn new(problem: Problem) -> Self {
-        DeError { problem, pos: None, path: None }
+        DeError {
+            problem,
+            pos: None,
+            path: None,
+        }
     }
 
     /// Attaches a position and path unless a deeper node already did.
@@ -545,10 +570,16 @@ impl de::Error for DeError {
         })
     }
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        DeError::new(Problem::UnknownField { field: field.to_string(), expected })
+        DeError::new(Problem::UnknownField {
+            field: field.to_string(),
+            expected,
+        })
     }
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        DeError::new(Problem::UnknownVariant { variant: variant.to_string(), expected })
+        DeError::new(Problem::UnknownVariant {
+            variant: variant.to_string(),
+            expected,
+        })
     }
     fn missing_field(field: &'static str) -> Self {
         DeError::new(Problem::MissingField(field))
@@ -587,7 +618,11 @@ impl Path<'_> {
             Path::Root(prefix) => (*prefix).to_string(),
             Path::Key(parent, key) => {
                 let p = parent.render();
-                if p.is_empty() { (*key).to_string() } else { format!("{p}.{key}") }
+                if p.is_empty() {
+                    (*key).to_string()
+                } else {
+                    format!("{p}.{key}")
+                }
             }
             Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
         }
@@ -599,7 +634,11 @@ impl Path<'_> {
 
 /// Deserializes `T` from `node`; `path` is the JSON path of `node` in its document (for messages).
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node, path: &str) -> Result<T, DeError> {
-    T::deserialize(NodeDe { node, path: Path::Root(path), skip: &[] })
+    T::deserialize(NodeDe {
+        node,
+        path: Path::Root(path),
+        skip: &[],
+    })
 }
 
 /// Like [`from_node`] for a mapping, ignoring the keys in `skip` (read separately, e.g. a step's
@@ -609,7 +648,11 @@ pub fn from_map_without<'a, T: Deserialize<'a>>(
     path: &str,
     skip: &'a [&'a str],
 ) -> Result<T, DeError> {
-    T::deserialize(NodeDe { node, path: Path::Root(path), skip })
+    T::deserialize(NodeDe {
+        node,
+        path: Path::Root(path),
+        skip,
+    })
 }
 
 struct NodeDe<'a, 'p> {
@@ -627,14 +670,30 @@ impl<'a, 'p> NodeDe<'a, 'p> {
         .at(self.node.pos, &self.path)
     }
 
-    fn visit_map<V: Visitor<'a>>(self, entries: &'a [(Node, Node)], visitor: V) -> Result<V::Value, DeError> {
-        let access = MapDe { entries: entries.iter(), pending: None, path: self.path, skip: self.skip };
-        visitor.visit_map(access).map_err(|e| e.at(self.node.pos, &self.path))
+    fn visit_map<V: Visitor<'a>>(
+        self,
+        entries: &'a [(Node, Node)],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let access = MapDe {
+            entries: entries.iter(),
+            pending: None,
+            path: self.path,
+            skip: self.skip,
+        };
+        visitor
+            .visit_map(access)
+            .map_err(|e| e.at(self.node.pos, &self.path))
     }
 
     fn visit_seq<V: Visitor<'a>>(self, items: &'a [Node], visitor: V) -> Result<V::Value, DeError> {
-        let access = SeqDe { items: items.iter().enumerate(), path: self.path };
-        visitor.visit_seq(access).map_err(|e| e.at(self.node.pos, &self.path))
+        let access = SeqDe {
+            items: items.iter().enumerate(),
+            path: self.path,
+        };
+        visitor
+            .visit_seq(access)
+            .map_err(|e| e.at(self.node.pos, &self.path))
     }
 
     fn wrap<R>(&self, r: Result<R, DeError>) -> Result<R, DeError> {
@@ -742,13 +801,23 @@ impl<'a, 'p> Deserializer<'a> for NodeDe<'a, 'p> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'a>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'a>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         let (pos, path) = (self.node.pos, self.path);
-        visitor.visit_newtype_struct(self).map_err(|e| e.at(pos, &path))
+        visitor
+            .visit_newtype_struct(self)
+            .map_err(|e| e.at(pos, &path))
     }
 
     fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -786,7 +855,10 @@ impl<'a, 'p> Deserializer<'a> for NodeDe<'a, 'p> {
     ) -> Result<V::Value, DeError> {
         if name == LOCATED_MARKER {
             let (pos, path) = (self.node.pos, self.path);
-            let access = LocatedDe { de: Some(self), stage: 0 };
+            let access = LocatedDe {
+                de: Some(self),
+                stage: 0,
+            };
             return visitor.visit_map(access).map_err(|e| e.at(pos, &path));
         }
         if name == NODE_MARKER {
@@ -805,13 +877,21 @@ impl<'a, 'p> Deserializer<'a> for NodeDe<'a, 'p> {
         match &self.node.value {
             Value::Str(_) | Value::Bool(_) | Value::Int(_) => {
                 let tag = self.node.key_text().unwrap_or_default();
-                let access = EnumDe { tag, value: None, path: self.path };
+                let access = EnumDe {
+                    tag,
+                    value: None,
+                    path: self.path,
+                };
                 self.wrap(visitor.visit_enum(access))
             }
             Value::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
                 let tag = k.key_text().unwrap_or_default();
-                let access = EnumDe { tag, value: Some(v), path: self.path };
+                let access = EnumDe {
+                    tag,
+                    value: Some(v),
+                    path: self.path,
+                };
                 self.wrap(visitor.visit_enum(access))
             }
             _ => Err(self.invalid_type(&visitor)),
@@ -840,7 +920,10 @@ struct MapDe<'a, 'p> {
 impl<'a, 'p> MapAccess<'a> for MapDe<'a, 'p> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         for (k, v) in self.entries.by_ref() {
             let text = k.key_text().unwrap_or_default();
             if self.skip.contains(&text.as_str()) {
@@ -857,9 +940,16 @@ impl<'a, 'p> MapAccess<'a> for MapDe<'a, 'p> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (node, key) = self.pending.take().ok_or_else(|| de::Error::custom("value without key"))?;
+        let (node, key) = self
+            .pending
+            .take()
+            .ok_or_else(|| de::Error::custom("value without key"))?;
         let path = Path::Key(&self.path, &key);
-        seed.deserialize(NodeDe { node, path, skip: &[] })
+        seed.deserialize(NodeDe {
+            node,
+            path,
+            skip: &[],
+        })
     }
 }
 
@@ -871,11 +961,19 @@ struct SeqDe<'a, 'p> {
 impl<'a, 'p> SeqAccess<'a> for SeqDe<'a, 'p> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'a>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             Some((i, node)) => {
                 let path = Path::Index(&self.path, i);
-                seed.deserialize(NodeDe { node, path, skip: &[] }).map(Some)
+                seed.deserialize(NodeDe {
+                    node,
+                    path,
+                    skip: &[],
+                })
+                .map(Some)
             }
             None => Ok(None),
         }
@@ -913,7 +1011,11 @@ impl<'de> Deserializer<'de> for KeyDe<'de> {
         if name == LOCATED_MARKER {
             // A located key: the key's position, the key's text.
             let text = self.node.key_text().unwrap_or_default();
-            return visitor.visit_map(LocatedKeyDe { pos: self.node.pos, text: Some(text), stage: 0 });
+            return visitor.visit_map(LocatedKeyDe {
+                pos: self.node.pos,
+                text: Some(text),
+                stage: 0,
+            });
         }
         self.deserialize_any(visitor)
     }
@@ -933,7 +1035,10 @@ struct LocatedDe<'a, 'p> {
 impl<'a, 'p> MapAccess<'a> for LocatedDe<'a, 'p> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let key = match LOCATED_FIELDS.get(self.stage as usize) {
             Some(k) => *k,
             None => return Ok(None),
@@ -943,12 +1048,18 @@ impl<'a, 'p> MapAccess<'a> for LocatedDe<'a, 'p> {
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         self.stage += 1;
-        let de = self.de.as_ref().ok_or_else(|| de::Error::custom("located value read twice"))?;
+        let de = self
+            .de
+            .as_ref()
+            .ok_or_else(|| de::Error::custom("located value read twice"))?;
         match self.stage {
             1 => seed.deserialize(de.node.pos.line.into_deserializer()),
             2 => seed.deserialize(de.node.pos.col.into_deserializer()),
             _ => {
-                let de = self.de.take().ok_or_else(|| de::Error::custom("located value read twice"))?;
+                let de = self
+                    .de
+                    .take()
+                    .ok_or_else(|| de::Error::custom("located value read twice"))?;
                 seed.deserialize(de)
             }
         }
@@ -965,7 +1076,10 @@ struct LocatedKeyDe {
 impl<'a> MapAccess<'a> for LocatedKeyDe {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match LOCATED_FIELDS.get(self.stage as usize) {
             Some(k) => seed.deserialize((*k).into_deserializer()).map(Some),
             None => Ok(None),
@@ -996,10 +1110,20 @@ impl<'a, 'p> EnumAccess<'a> for EnumDe<'a, 'p> {
     type Error = DeError;
     type Variant = VariantDe<'a, 'p>;
 
-    fn variant_seed<V: DeserializeSeed<'a>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
+    fn variant_seed<V: DeserializeSeed<'a>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
         let tag: de::value::StringDeserializer<DeError> = self.tag.clone().into_deserializer();
         let v = seed.deserialize(tag)?;
-        Ok((v, VariantDe { value: self.value, path: self.path, tag: self.tag }))
+        Ok((
+            v,
+            VariantDe {
+                value: self.value,
+                path: self.path,
+                tag: self.tag,
+            },
+        ))
     }
 }
 
@@ -1015,7 +1139,11 @@ impl<'a, 'p> VariantDe<'a, 'p> {
             .value
             .ok_or_else(|| de::Error::custom(format!("`{}` needs a value", self.tag)))?;
         let path = Path::Key(&self.path, &self.tag);
-        f(NodeDe { node, path, skip: &[] })
+        f(NodeDe {
+            node,
+            path,
+            skip: &[],
+        })
     }
 }
 
@@ -1024,7 +1152,10 @@ impl<'a, 'p> VariantAccess<'a> for VariantDe<'a, 'p> {
 
     fn unit_variant(self) -> Result<(), DeError> {
         match self.value {
-            None | Some(Node { value: Value::Null, .. }) => Ok(()),
+            None
+            | Some(Node {
+                value: Value::Null, ..
+            }) => Ok(()),
             Some(_) => Err(de::Error::custom(format!("`{}` takes no value", self.tag))),
         }
     }
@@ -1037,7 +1168,11 @@ impl<'a, 'p> VariantAccess<'a> for VariantDe<'a, 'p> {
         self.inner(|de| de.deserialize_seq(visitor))
     }
 
-    fn struct_variant<V: Visitor<'a>>(self, _: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
+    fn struct_variant<V: Visitor<'a>>(
+        self,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.inner(|de| de.deserialize_map(visitor))
     }
 }
@@ -1060,6 +1195,7 @@ mod tests {
         #[serde(default)]
         routes: BTreeMap<String, Located<String>>,
         #[serde(default)]
+        #[allow(dead_code)]
         timeout: Option<u32>,
     }
 
@@ -1132,7 +1268,13 @@ mod tests {
     fn splits_documents_as_written() {
         let text = "# head\nkind: A\n---\n# two\nkind: B\n...\n";
         let docs = split_document_texts(text, 2).unwrap();
-        assert_eq!(docs, vec!["# head\nkind: A\n".to_string(), "# two\nkind: B\n".to_string()]);
+        assert_eq!(
+            docs,
+            vec![
+                "# head\nkind: A\n".to_string(),
+                "# two\nkind: B\n".to_string()
+            ]
+        );
     }
 
     #[test]

@@ -17,10 +17,15 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::ProjectConfig;
-use crate::engine::{Context, Events, FailureKind, Services, StepFailure, Template, TemplateBuilder, TemplatedValue, Templates};
+use crate::engine::{
+    Context, Events, FailureKind, Services, StepFailure, Template, TemplateBuilder, TemplatedValue,
+    Templates,
+};
 use crate::graph::Routes;
 use crate::spec::workflow::COMMON_STEP_KEYS;
-use crate::spec::{Code, Diagnostic, Node, Pos, ProjectSpec, Sink, StepSpec, de_error_to_diagnostic};
+use crate::spec::{
+    Code, Diagnostic, Node, Pos, ProjectSpec, Sink, StepSpec, de_error_to_diagnostic,
+};
 
 /// What a step yields when it does not fail.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,7 +73,11 @@ impl StepKind {
 }
 
 /// Compiles the kind-specific part of a step. `kind` is canonical (see `canonical_step_kind`).
-pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<StepKind> {
+pub fn compile(
+    kind: &'static str,
+    step: &StepSpec,
+    cx: &mut CompileCx<'_, '_>,
+) -> Option<StepKind> {
     Some(match kind {
         "functional" => StepKind::Functional(functional::Functional::compile(step, cx)?),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
@@ -77,7 +86,10 @@ pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) 
             cx.sink.push(
                 Diagnostic::warning(
                     Code::NotImplementedKind,
-                    format!("step kind `{other}` is not implemented yet; a run that reaches `{}` fails", step.id.value),
+                    format!(
+                        "step kind `{other}` is not implemented yet; a run that reaches `{}` fails",
+                        step.id.value
+                    ),
                 )
                 .at(step.kind.pos)
                 .path(format!("{}.kind", step.path)),
@@ -123,7 +135,12 @@ impl CompileCx<'_, '_> {
         match self.templates.compile(source) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.sink.push(template_diagnostic(&e.message, e.line_in_template, pos, path));
+                self.sink.push(template_diagnostic(
+                    &e.message,
+                    e.line_in_template,
+                    pos,
+                    path,
+                ));
                 None
             }
         }
@@ -134,7 +151,12 @@ impl CompileCx<'_, '_> {
         match self.templates.compile_value(node, path) {
             Ok(t) => Some(t),
             Err((pos, path, e)) => {
-                self.sink.push(template_diagnostic(&e.message, e.line_in_template, pos, &path));
+                self.sink.push(template_diagnostic(
+                    &e.message,
+                    e.line_in_template,
+                    pos,
+                    &path,
+                ));
                 None
             }
         }
@@ -146,11 +168,17 @@ impl CompileCx<'_, '_> {
 }
 
 fn template_diagnostic(message: &str, line: Option<usize>, pos: Pos, path: &str) -> Diagnostic {
-    let where_ = line.filter(|l| *l > 1).map(|l| format!(" (line {l} of the template)")).unwrap_or_default();
-    Diagnostic::error(Code::TemplateSyntax, format!("invalid template: {message}{where_}"))
-        .at(pos)
-        .path(path)
-        .expected("a valid Jinja template")
+    let where_ = line
+        .filter(|l| *l > 1)
+        .map(|l| format!(" (line {l} of the template)"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        Code::TemplateSyntax,
+        format!("invalid template: {message}{where_}"),
+    )
+    .at(pos)
+    .path(path)
+    .expected("a valid Jinja template")
 }
 
 /// What a step sees while it runs.
@@ -168,12 +196,20 @@ pub struct StepCx<'r> {
 
 impl StepCx<'_> {
     pub fn render(&self, t: &Template) -> Result<String, StepFailure> {
-        t.render_str(self.templates, self.ctx)
-            .map_err(|e| StepFailure::new(FailureKind::Template, format!("step `{}`: {}", self.step_id, e.message)))
+        t.render_str(self.templates, self.ctx).map_err(|e| {
+            StepFailure::new(
+                FailureKind::Template,
+                format!("step `{}`: {}", self.step_id, e.message),
+            )
+        })
     }
 
     pub fn render_value(&self, t: &TemplatedValue) -> Result<Value, StepFailure> {
-        t.render(self.templates, self.ctx)
-            .map_err(|e| StepFailure::new(FailureKind::Template, format!("step `{}`: {}", self.step_id, e.message)))
+        t.render(self.templates, self.ctx).map_err(|e| {
+            StepFailure::new(
+                FailureKind::Template,
+                format!("step `{}`: {}", self.step_id, e.message),
+            )
+        })
     }
 }
