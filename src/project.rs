@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::config::ProjectConfig;
 use crate::graph::{Workflow, compile_project};
+use crate::llm::Presets;
 use crate::spec::interpolate::{Env, ProcessEnv};
 use crate::spec::{Diagnostics, Document, load_project};
 use crate::versions::natural_cmp;
@@ -37,7 +38,9 @@ impl Project {
     pub fn load_with_env(root: &Path, app: &App, env: &dyn Env) -> Result<(Project, Diagnostics), LoadError> {
         let (spec, mut diags) = load_project(root, env);
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
-        let workflows = compile_project(&spec, &nodes, app.services(), &mut diags);
+        // Presets read the same environment as `${VAR}` expansion (provider keys and URLs).
+        let presets = Presets::load(&spec.documents, env, &mut diags);
+        let workflows = compile_project(&spec, &nodes, &presets, app.services(), &mut diags);
         diags.sort();
         if diags.has_errors() {
             return Err(LoadError { diagnostics: diags });

@@ -22,6 +22,7 @@ pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 pub fn compile_project(
     spec: &ProjectSpec,
     nodes: &crate::nodes::Registry,
+    presets: &crate::llm::Presets,
     services: &Arc<Services>,
     diags: &mut Diagnostics,
 ) -> Vec<Arc<Workflow>> {
@@ -29,7 +30,7 @@ pub fn compile_project(
     let mut drafts = Vec::new();
     for wf in &spec.workflows {
         let mut sink = Sink::new(&wf.doc.file, diags);
-        let mut cx = CompileCx { templates: &mut templates, nodes, project: spec, services, sink: &mut sink };
+        let mut cx = CompileCx { templates: &mut templates, nodes, presets, project: spec, services, sink: &mut sink };
         if let Some(d) = compile_workflow(wf, &mut cx) {
             drafts.push(d);
         }
