@@ -14,7 +14,7 @@ use crate::engine::context::is_reserved;
 use crate::llm::endpoint::Settings;
 use crate::llm::preset::{check_max_tokens, check_temperature, check_timeout, expected_model};
 use crate::llm::{Endpoint, ResolveError};
-use crate::spec::{Code, Diagnostic, Located, Node, StepSpec, did_you_mean, quote_list};
+use crate::spec::{Code, Diagnostic, Located, Node, Pos, StepSpec, did_you_mean, quote_list};
 use crate::steps::CompileCx;
 
 pub(super) fn compile(step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<Agent> {
@@ -225,18 +225,17 @@ fn check_format_options(
     cx: &mut CompileCx<'_, '_>,
 ) {
     let pos = spec.format.as_ref().map_or(step.kind.pos, |f| f.pos);
-    let mut unused: Vec<&str> = Vec::new();
+    // Each option that does nothing here, with where it is written.
+    let mut unused: Vec<(&str, Pos)> = Vec::new();
+    if format != Format::Json {
+        unused.extend(spec.schema.as_ref().map(|n| ("schema", n.pos)));
+        unused.extend(spec.map.0.first().map(|(k, _)| ("map", k.pos)));
+    }
     match format {
-        Format::Json => {}
-        Format::Text => {
-            unused.extend(spec.schema.as_ref().map(|_| "schema"));
-            unused.extend((!spec.map.0.is_empty()).then_some("map"));
-        }
+        Format::Json | Format::Text => {}
         Format::Signal => {
-            unused.extend(spec.schema.as_ref().map(|_| "schema"));
-            unused.extend((!spec.map.0.is_empty()).then_some("map"));
-            unused.extend(spec.signal_from.as_ref().map(|_| "signal_from"));
-            unused.extend(spec.output_key.as_ref().map(|_| "output_key"));
+            unused.extend(spec.signal_from.as_ref().map(|s| ("signal_from", s.pos)));
+            unused.extend(spec.output_key.as_ref().map(|k| ("output_key", k.pos)));
             let routes = step.routes.iter().map(|(k, _)| k.value.as_str());
             let mut choices = routes
                 .filter(|k| *k != "default" && *k != "error" && FailureKind::parse(k).is_none());
@@ -253,7 +252,7 @@ fn check_format_options(
             }
         }
     }
-    for key in unused {
+    for (key, at) in unused {
         let name = match format {
             Format::Text => "text",
             _ => "signal",
@@ -263,7 +262,7 @@ fn check_format_options(
                 Code::InvalidValue,
                 format!("`output.{key}` has no effect with `format: {name}`"),
             )
-            .at(pos)
+            .at(at)
             .path(format!("{opath}.{key}"))
             .help("use `format: json`, or remove it"),
         );
