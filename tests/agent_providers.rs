@@ -70,12 +70,20 @@ fn only_request(llm: &FakeLlm) -> Recorded {
 #[tokio::test]
 async fn step_settings_win_over_the_preset_which_wins_over_the_provider() {
     let llm = FakeLlm::start().await;
-    let preset = format!(
-        "kind: AgentModel\nmetadata: {{ name: tuned }}\nspec:\n  model: openai/gpt-4o-mini\n  api_base: ${{LLM_URL}}\n  api_key: ${{LLM_KEY:}}\n  temperature: 0.2\n  max_tokens: 256\n  timeout: 20\n  headers: {{ X-Team: support }}\n"
-    );
+    let preset = "kind: AgentModel
+metadata: { name: tuned }
+spec:
+  model: openai/gpt-4o-mini
+  api_base: ${LLM_URL}
+  api_key: ${LLM_KEY:}
+  temperature: 0.2
+  max_tokens: 256
+  timeout: 20
+  headers: { X-Team: support }
+";
     let steps = "        model: tuned\n        prompt: Hi\n        temperature: 0.7\n        output: { format: text }\n";
     let p = TestProject::new()
-        .file("llms/tuned.yaml", &preset)
+        .file("llms/tuned.yaml", preset)
         .workflow("w", &agent_workflow(steps));
     let project = load(
         &p,

@@ -38,7 +38,9 @@ pub const DEFAULT: Signal = Cow::Borrowed("default");
 #[derive(Debug)]
 pub enum StepKind {
     Functional(functional::Functional),
-    Agent(agent::Agent),
+    /// Boxed: an agent's compiled config is large and LLM-bound, while the run loop walks a
+    /// `Vec` of steps, so the common variants stay small.
+    Agent(Box<agent::Agent>),
     Router(router::Router),
     Response(response::Response),
     /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
@@ -75,7 +77,7 @@ impl StepKind {
 pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<StepKind> {
     Some(match kind {
         "functional" => StepKind::Functional(functional::Functional::compile(step, cx)?),
-        "agent" => StepKind::Agent(agent::Agent::compile(step, cx)?),
+        "agent" => StepKind::Agent(Box::new(agent::Agent::compile(step, cx)?)),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
         other => {
