@@ -490,3 +490,25 @@ spec:
     assert_eq!(steps(&events), ["pick", "c"]);
     assert!(llm.requests()[0].body.get("response_format").is_none());
 }
+
+#[tokio::test]
+async fn a_run_with_an_agent_step_can_be_spawned() {
+    // Servers run workflows on spawned tasks: the run's future must be `Send + 'static`-able.
+    let llm = FakeLlm::start().await;
+    llm.push(Reply::text("").chunks(&["{\"category\": ", "\"normal\"}"]));
+    let p = project(&llm, TRIAGE);
+    let project = load(&p, &[]);
+    let wf = project.workflow("triage", None).expect("workflow").clone();
+    let engine = p.app.engine();
+    let task = tokio::spawn(async move {
+        let opts = RunOptions {
+            stream: true,
+            ..Default::default()
+        };
+        engine
+            .run(&wf, object(json!({"message": "hi"})), opts)
+            .await
+    });
+    let out = task.await.expect("task").expect("run");
+    assert_eq!(out.context.get("handled_by"), Some(&json!("queue")));
+}

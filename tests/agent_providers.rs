@@ -355,3 +355,19 @@ fn a_misspelt_preset_name_warns() {
         .expect("a warning");
     assert_eq!(w.help.as_deref(), Some("did you mean `default`?"));
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_stream_true_still_works() {
+    let llm = FakeLlm::start().await;
+    let steps = "        model: openai/local\n        prompt: Hi\n";
+    let p = TestProject::new().workflow("w", &agent_workflow(steps));
+    let project = load(&p, &[("OPENAI_BASE_URL", &llm.openai_base())]).expect("load");
+    llm.push(Reply::json(json!({"ok": true})).ignore_stream());
+    let (out, tokens) = run(&p, &project, json!({}), true).await;
+    assert_eq!(llm.requests()[0].body["stream"], json!(true));
+    assert_eq!(
+        tokens, r#"{"ok":true}"#,
+        "the whole reply arrives as one token"
+    );
+    assert_eq!(out.context.get("ok"), Some(&json!(true)));
+}

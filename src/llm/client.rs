@@ -69,10 +69,23 @@ async fn call(
         let body = resp.bytes().await.unwrap_or_default();
         return Err(Error::from_status(status, &headers, &body));
     }
-    let Some(on_token) = on_token else {
-        let body = resp.bytes().await.map_err(to_error)?;
-        return (wire.parse)(&body);
-    };
+    match on_token {
+        None => {
+            let body = resp.bytes().await.map_err(to_error)?;
+            (wire.parse)(&body)
+        }
+        Some(on_token) => read_stream(resp, wire, on_token, req.timeout).await,
+    }
+}
+
+/// Reads a streamed reply, handing each piece of text to `on_token` as its frame completes.
+async fn read_stream(
+    resp: reqwest::Response,
+    wire: &Wire,
+    on_token: &mut (dyn FnMut(&str) + Send),
+    timeout: std::time::Duration,
+) -> Result<Completion, Error> {
+    let to_error = |e: reqwest::Error| Error::from_reqwest(&e, timeout);
     if !is_stream(&resp, wire.framing) {
         // Some compatible servers ignore `stream: true`; their whole reply is one token.
         let body = resp.bytes().await.map_err(to_error)?;

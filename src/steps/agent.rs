@@ -18,6 +18,7 @@
 //! retry): each failed attempt whose kind is in `retry.on` waits (shared backoff, a provider's
 //! `Retry-After` wins) and tries again, until `retry.attempts` are spent.
 
+mod compile;
 mod extract;
 mod output;
 mod prompt;
@@ -35,8 +36,6 @@ use crate::llm::{self, Endpoint, Request};
 use crate::spec::{Located, Node, Seconds, StepSpec};
 use output::{Format, Output};
 use prompt::Prompt;
-
-mod compile;
 
 /// The failure kinds an agent step produces, and so the ones `retry.on` may name.
 pub const FAILURE_KINDS: &[FailureKind] = &[

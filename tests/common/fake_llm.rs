@@ -37,6 +37,8 @@ pub struct Reply {
     /// Split the streamed body into network writes of this many bytes.
     write_size: Option<usize>,
     usage: (u64, u64),
+    /// Answer with a whole JSON reply even when a stream was asked for (as some servers do).
+    ignore_stream: bool,
 }
 
 impl Reply {
@@ -51,6 +53,7 @@ impl Reply {
             chunks: None,
             write_size: None,
             usage: (11, 7),
+            ignore_stream: false,
         }
     }
 
@@ -96,6 +99,11 @@ impl Reply {
     /// When streamed, the body is written `n` bytes at a time (frames split mid-line).
     pub fn write_size(mut self, n: usize) -> Reply {
         self.write_size = Some(n.max(1));
+        self
+    }
+
+    pub fn ignore_stream(mut self) -> Reply {
+        self.ignore_stream = true;
         self
     }
 
@@ -262,7 +270,7 @@ fn respond(wire: Wire, reply: &Reply, stream: bool, model: &str) -> Response {
             "application/json",
             Body::from(error_body(wire, &reply.text).to_string()),
         )
-    } else if stream {
+    } else if stream && !reply.ignore_stream {
         let content_type = if wire == Wire::Ollama {
             "application/x-ndjson"
         } else {
