@@ -9,6 +9,7 @@
 //! - [`graph`] — spec → compiled [`graph::Workflow`] (step indices, resolved routes, templates).
 //! - [`engine`] — the interpreter, context, templating, run events.
 //! - [`steps`] — one module per step kind, named as in YAML.
+//! - [`llm`] — LLM presets (`llms/`) and provider clients (OpenAI-compatible, Anthropic, Ollama).
 //! - [`nodes`] — functional nodes — built-ins, Rust-registered ([`App`]), external programs.
 //! - [`versions`] — which version of a workflow serves.
 //! - [`project`] — loading a project directory end to end.
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod graph;
+pub mod llm;
 pub mod nodes;
 pub mod project;
 pub mod spec;

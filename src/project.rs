@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::config::ProjectConfig;
 use crate::graph::{Workflow, compile_project};
+use crate::llm::Presets;
 use crate::spec::interpolate::{Env, ProcessEnv};
 use crate::spec::{Diagnostics, Document, load_project};
 use crate::versions::natural_cmp;
@@ -43,7 +44,9 @@ impl Project {
         let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let (spec, mut diags) = load_project(root, env);
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
-        let workflows = compile_project(&spec, &nodes, app.services(), &mut diags);
+        // Presets read the same environment as `${VAR}` expansion (provider keys and URLs).
+        let presets = Presets::load(&spec.documents, env, &mut diags);
+        let workflows = compile_project(&spec, &nodes, &presets, app.services(), &mut diags);
         diags.sort();
         if diags.has_errors() {
             return Err(LoadError { diagnostics: diags });

@@ -32,6 +32,7 @@ pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 pub fn compile_project(
     spec: &ProjectSpec,
     nodes: &crate::nodes::Registry,
+    presets: &crate::llm::Presets,
     services: &Arc<Services>,
     diags: &mut Diagnostics,
 ) -> Vec<Arc<Workflow>> {
@@ -42,6 +43,7 @@ pub fn compile_project(
         let mut cx = CompileCx {
             templates: &mut templates,
             nodes,
+            presets,
             project: spec,
             services,
             sink: &mut sink,

@@ -4,6 +4,7 @@
 //! Adding a kind: write `steps/<kind>.rs` with a `compile(step, cx) -> Option<Self>` and a `run`,
 //! add a variant to [`StepKind`] and a line to [`compile`].
 
+pub mod agent;
 pub mod functional;
 pub mod response;
 pub mod router;
@@ -42,6 +43,9 @@ pub const DEFAULT: Signal = Cow::Borrowed("default");
 #[derive(Debug)]
 pub enum StepKind {
     Functional(functional::Functional),
+    /// Boxed: an agent's compiled config is large and LLM-bound, while the run loop walks a
+    /// `Vec` of steps, so the common variants stay small.
+    Agent(Box<agent::Agent>),
     Router(router::Router),
     Response(response::Response),
     /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
@@ -53,6 +57,7 @@ impl StepKind {
     pub fn name(&self) -> &'static str {
         match self {
             StepKind::Functional(_) => "functional",
+            StepKind::Agent(_) => "agent",
             StepKind::Router(_) => "router",
             StepKind::Response(_) => "response",
             StepKind::NotImplemented(k) => k,
@@ -62,6 +67,7 @@ impl StepKind {
     pub async fn run(&self, cx: &mut StepCx<'_>) -> Result<Outcome, StepFailure> {
         match self {
             StepKind::Functional(s) => s.run(cx).await,
+            StepKind::Agent(s) => s.run(cx).await,
             StepKind::Router(s) => s.run(cx),
             StepKind::Response(s) => s.run(cx),
             StepKind::NotImplemented(k) => Err(StepFailure::new(
@@ -80,6 +86,7 @@ pub fn compile(
 ) -> Option<StepKind> {
     Some(match kind {
         "functional" => StepKind::Functional(functional::Functional::compile(step, cx)?),
+        "agent" => StepKind::Agent(Box::new(agent::Agent::compile(step, cx)?)),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
         other => {
@@ -103,6 +110,8 @@ pub fn compile(
 pub struct CompileCx<'a, 'd> {
     pub templates: &'a mut TemplateBuilder,
     pub nodes: &'a crate::nodes::Registry,
+    /// The project's LLM presets (`llms/`), parsed once per load.
+    pub presets: &'a crate::llm::Presets,
     /// The whole project as read (config, other documents such as presets and models).
     pub project: &'a ProjectSpec,
     /// Long-lived shared clients; steps may keep handles to them.

@@ -1,6 +1,8 @@
 //! Shared test helpers: throwaway projects on disk, and running their workflows in-process.
 #![allow(dead_code)]
 
+pub mod fake_llm;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
