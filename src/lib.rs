@@ -24,8 +24,10 @@ pub mod graph;
 pub mod llm;
 pub mod nodes;
 pub mod project;
+pub mod schema;
 pub mod spec;
 pub mod steps;
+pub mod store;
 pub mod versions;
 
 pub use app::App;
