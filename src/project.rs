@@ -38,6 +38,7 @@ impl Project {
         let (spec, mut diags) = load_project(root, env);
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
         let workflows = compile_project(&spec, &nodes, app.services(), &mut diags);
+        diags.drop_unset_var_consequences();
         diags.sort();
         if diags.has_errors() {
             return Err(LoadError { diagnostics: diags });

@@ -193,9 +193,11 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
             }
         },
         (Some(spec), true) => {
+            // Point at the `spec` key itself: its value's position is the first key inside it.
+            let key_pos = doc.node.as_map().and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("spec")));
             sink.push(
                 Diagnostic::error(Code::InvalidValue, "both `spec:` and top-level `trigger`/`context`/`steps`")
-                    .at(spec.pos)
+                    .at(key_pos.map_or(spec.pos, |(k, _)| k.pos))
                     .path("spec")
                     .help("use one form: everything under `spec:`, or the flat form beside `metadata`"),
             );
@@ -346,7 +348,16 @@ fn parse_routes(node: &Node, path: &str, sink: &mut Sink<'_>) -> Vec<(Located<St
     };
     let mut out = Vec::with_capacity(entries.len());
     for (k, v) in entries {
-        let Some(signal) = k.key_text() else { continue };
+        let Some(signal) = k.key_text() else {
+            sink.push(
+                Diagnostic::error(Code::WrongType, "a route's signal must be a name")
+                    .at(k.pos)
+                    .path(path)
+                    .expected("a signal like `default`, `error` or `true`")
+                    .found(k.describe()),
+            );
+            continue;
+        };
         match &v.value {
             Value::Str(target) => out.push((Located::new(signal, k.pos), Located::new(target.clone(), v.pos))),
             _ => sink.push(
@@ -393,4 +404,37 @@ pub fn canonical_step_kind(kind: &Located<String>, path: &str) -> Result<&'stati
             .found(format!("`{}`", kind.value))
             .maybe_help(did_you_mean(&kind.value, all)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::spec::Diagnostics;
+    use crate::spec::yaml::parse_documents;
+
+    /// Reads `text` as a workflow; the diagnostics and the spec when the envelope was usable.
+    fn read(text: &str) -> (Option<WorkflowSpec>, Vec<Diagnostic>) {
+        let node = parse_documents(text).expect("valid YAML").remove(0);
+        let doc = Document { kind: "Workflow".into(), file: "w.yaml".into(), index: 0, pos: node.pos, node, text: text.into() };
+        let mut diags = Diagnostics::default();
+        let spec = parse_workflow(&doc, &mut Sink::new(Path::new("w.yaml"), &mut diags));
+        (spec, diags.into_vec())
+    }
+
+    #[test]
+    fn a_route_signal_that_is_not_a_scalar_is_reported() {
+        let (_, d) = read("kind: Workflow\nmetadata: {name: a}\nsteps:\n  - id: s\n    kind: router\n    routes: {[x]: s, ok: s}\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].code, d[0].pos), (Code::WrongType, Some(Pos::new(6, 14))));
+        assert_eq!(d[0].path.as_deref(), Some("steps[0].routes"));
+    }
+
+    #[test]
+    fn both_forms_point_at_the_spec_key() {
+        let (spec, d) = read("kind: Workflow\nmetadata: {name: a}\nsteps: []\nspec:\n  steps: []\n");
+        assert!(spec.is_none());
+        assert_eq!((d[0].code, d[0].pos), (Code::InvalidValue, Some(Pos::new(4, 1))));
+    }
 }
