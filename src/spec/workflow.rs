@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::document::Document;
-use super::yaml::{DeError, Located, Node, Pos, Value, from_node};
+use super::yaml::{DeError, Located, Node, Problem, Value, from_node};
 use super::{de_error_to_diagnostic, Sink};
 
 /// A workflow as written (after `${VAR}` expansion), with positions for later checks.
@@ -67,41 +67,55 @@ pub struct ModelRef {
 
 impl<'de> Deserialize<'de> for ContextRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Pinned {
-            name: Located<String>,
-            #[serde(default)]
-            version: Option<Located<String>>,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct DictForm {
-            models: Vec<Pinned>,
-        }
         let node = Node::deserialize(d)?;
-        let err = |m: &str| serde::de::Error::custom(m.to_string());
-        let models = match &node.value {
-            Value::Str(s) => vec![ModelRef { name: Located::new(s.clone(), node.pos), version: None }],
-            Value::Seq(items) => items
-                .iter()
-                .map(|n| match &n.value {
-                    Value::Str(s) => Ok(ModelRef { name: Located::new(s.clone(), n.pos), version: None }),
-                    _ => Err(err("each entry of a `context` list is a model name")),
-                })
-                .collect::<Result<_, _>>()?,
-            Value::Map(_) => {
-                let dict: DictForm = from_node(&node, "context").map_err(|e| err(&e.to_string()))?;
-                dict.models
-                    .into_iter()
-                    .map(|p| ModelRef { name: p.name, version: p.version })
-                    .collect()
-            }
-            Value::Null => Vec::new(),
-            _ => return Err(err("`context` is a model name, a list of names, or `{models: [...]}`")),
-        };
-        Ok(ContextRef { models })
+        read_context(&node, "context").map_err(serde::de::Error::custom)
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinnedModel {
+    name: Located<String>,
+    #[serde(default)]
+    version: Option<Located<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextDict {
+    models: Vec<PinnedModel>,
+}
+
+/// Reads `context` from its node, keeping the position, path and kind of every error (an
+/// unknown key in the dict form is an unknown key, at that key).
+fn read_context(node: &Node, path: &str) -> Result<ContextRef, DeError> {
+    let wrong = |n: &Node, expected: &str, at: String| DeError {
+        problem: Problem::InvalidType { expected: expected.to_string(), found: n.describe() },
+        pos: Some(n.pos),
+        path: Some(at),
+    };
+    let models = match &node.value {
+        Value::Str(s) => vec![ModelRef { name: Located::new(s.clone(), node.pos), version: None }],
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.value {
+                Value::Str(s) => Ok(ModelRef { name: Located::new(s.clone(), n.pos), version: None }),
+                _ => Err(wrong(n, "a model name", format!("{path}[{i}]"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Map(_) => from_node::<ContextDict>(node, path)?
+            .models
+            .into_iter()
+            .map(|p| ModelRef { name: p.name, version: p.version })
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => {
+            let expected = "a model name, a list of names, or `{models: [...]}`";
+            return Err(wrong(node, expected, path.to_string()));
+        }
+    };
+    Ok(ContextRef { models })
 }
 
 /// The part every step has: `id`, `kind`, `routes`. The rest of the step's mapping is read by the
@@ -218,7 +232,7 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
         .and_then(|n| sink.ok(from_node::<TriggerSpec>(n, &format!("{prefix}trigger"))));
     let context = body.context.as_ref().and_then(|n| {
         let path = format!("{prefix}context");
-        sink.ok(from_node::<ContextRef>(n, &path).map_err(|e| with_default_pos(e, n.pos, &path)))
+        sink.ok(read_context(n, &path))
     });
     let max_steps = body.max_steps.as_ref().and_then(|n| sink.ok(from_node(n, &format!("{prefix}max_steps"))));
     let transaction = body
@@ -246,14 +260,6 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
 
 fn flat_body(trigger: &Option<Node>, context: &Option<Node>, steps: &Option<Node>) -> bool {
     trigger.is_some() || context.is_some() || steps.is_some()
-}
-
-fn with_default_pos(mut e: DeError, pos: Pos, path: &str) -> DeError {
-    if e.pos.is_none() {
-        e.pos = Some(pos);
-        e.path = Some(path.to_string());
-    }
-    e
 }
 
 fn parse_steps(node: Option<&Node>, path: &str, doc: &Document, sink: &mut Sink<'_>) -> Vec<StepSpec> {
@@ -411,8 +417,8 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::spec::Diagnostics;
     use crate::spec::yaml::parse_documents;
+    use crate::spec::{Diagnostics, Pos};
 
     /// Reads `text` as a workflow; the diagnostics and the spec when the envelope was usable.
     fn read(text: &str) -> (Option<WorkflowSpec>, Vec<Diagnostic>) {
@@ -429,6 +435,21 @@ mod tests {
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!((d[0].code, d[0].pos), (Code::WrongType, Some(Pos::new(6, 14))));
         assert_eq!(d[0].path.as_deref(), Some("steps[0].routes"));
+    }
+
+    #[test]
+    fn context_errors_keep_their_position_and_kind() {
+        let wf = "kind: Workflow\nmetadata: {name: a}\nsteps: [{id: a, kind: functional, runner: noop}]\ncontext:\n";
+        let (_, d) = read(&format!("{wf}  models:\n    - name: Candidate\n      versoin: v2\n"));
+        assert_eq!((d[0].code, d[0].pos), (Code::UnknownKey, Some(Pos::new(7, 7))), "{d:?}");
+        assert_eq!(d[0].path.as_deref(), Some("context.models[0].versoin"));
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `version`?"));
+        let (_, d) = read(&format!("{wf}  - Candidate\n  - {{name: Job}}\n"));
+        assert_eq!((d[0].code, d[0].pos, d[0].path.as_deref()), (Code::WrongType, Some(Pos::new(6, 5)), Some("context[1]")));
+        let (spec, d) = read(&format!("{wf}  models: [{{name: Candidate, version: v2}}, {{name: Job}}]\n"));
+        assert!(d.is_empty(), "{d:?}");
+        let models = spec.and_then(|s| s.context).map(|c| c.models.len());
+        assert_eq!(models, Some(2));
     }
 
     #[test]
