@@ -310,6 +310,9 @@ fn token_width(line: &str, col: usize) -> usize {
     let rest: String = line.chars().skip(col - 1).collect();
     let quoted = rest.starts_with('"') || rest.starts_with('\'');
     let flow = rest.starts_with(['[', '{']);
+    if rest.starts_with([' ', '\t']) {
+        return 1; // whitespace itself is the problem (a tab in indentation): mark just it
+    }
     let n = if flow {
         // A flow collection: through its matching bracket when that is on this line.
         let mut depth = 0usize;
@@ -476,6 +479,7 @@ mod tests {
         assert_eq!(token_width("a: {b: [c]}, d", 4), 8);
         assert_eq!(token_width("a: [1, 2", 4), 5);
         assert_eq!(token_width("a: plain, x", 4), 5);
+        assert_eq!(token_width("\t  timeout: 5s", 1), 1);
     }
 
     #[test]
