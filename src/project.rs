@@ -47,6 +47,7 @@ impl Project {
         // Presets read the same environment as `${VAR}` expansion (provider keys and URLs).
         let presets = Presets::load(&spec.documents, env, &mut diags);
         let workflows = compile_project(&spec, &nodes, &presets, app.services(), &mut diags);
+        diags.drop_unset_var_consequences();
         diags.sort();
         if diags.has_errors() {
             return Err(LoadError { diagnostics: diags });

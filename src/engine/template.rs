@@ -70,12 +70,9 @@ impl TemplateBuilder {
             }
             None => (format!("text#{id}"), source.to_string(), Kind::Text),
         };
-        self.env
-            .add_template_owned(name.clone(), body)
-            .map_err(|e| TemplateSyntaxError {
-                message: e.detail().unwrap_or(&e.to_string()).to_string(),
-                line_in_template: e.line(),
-            })?;
+        if let Err(e) = self.env.add_template_owned(name.clone(), body) {
+            return Err(self.syntax_error(e, kind, source));
+        }
         let tmpl = self
             .env
             .get_template(&name)
@@ -93,6 +90,31 @@ impl TemplateBuilder {
             Kind::Value => Template::Value(Arc::new(handle)),
             Kind::Text => Template::Text(Arc::new(handle)),
         })
+    }
+
+    /// The error for a template that does not compile, in terms of what the author wrote: a
+    /// single expression is compiled wrapped in `{% set … = (…) %}`, whose errors can name a `)`
+    /// the author never typed, so such an error is taken from compiling the source as written.
+    fn syntax_error(
+        &mut self,
+        wrapped: minijinja::Error,
+        kind: Kind,
+        source: &str,
+    ) -> TemplateSyntaxError {
+        let as_written = match kind {
+            Kind::Value => {
+                let probe = "syntax-probe";
+                let e = self.env.add_template_owned(probe, source.to_string()).err();
+                self.env.remove_template(probe);
+                e
+            }
+            Kind::Text => None,
+        };
+        let e = as_written.unwrap_or(wrapped);
+        TemplateSyntaxError {
+            message: e.detail().unwrap_or(&e.to_string()).to_string(),
+            line_in_template: e.line(),
+        }
     }
 
     /// Compiles a YAML subtree: strings become templates, everything else stays as is.
@@ -542,6 +564,18 @@ mod tests {
         let t = b.compile(src).unwrap();
         let set = b.finish();
         t.render_value(&set, c)
+    }
+
+    #[test]
+    fn syntax_errors_speak_of_the_source_as_written() {
+        let mut b = TemplateBuilder::default();
+        for source in ["{{ a | }}", "{{ total * }}", "{{ name }"] {
+            let e = b.compile(source).expect_err(source);
+            assert!(!e.message.contains("`)`"), "{source}: {}", e.message);
+        }
+        // The probe leaves nothing behind: a later template still compiles and renders.
+        let t = b.compile("{{ n + 1 }}").expect("valid");
+        assert!(matches!(t, Template::Value(_)));
     }
 
     #[test]

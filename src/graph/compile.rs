@@ -94,13 +94,16 @@ pub fn compile_workflow(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> Opti
             });
         }
     }
-    let trigger = spec.trigger.as_ref().and_then(|t| check_trigger(t, cx));
+    let trigger = spec
+        .trigger
+        .as_ref()
+        .and_then(|t| check_trigger(t, &body_path(spec, "trigger"), cx));
     let max_steps = match &spec.max_steps {
         Some(m) if m.value == 0 => {
             cx.error(
                 Diagnostic::error(Code::InvalidValue, "`max_steps` must be at least 1")
                     .at(m.pos)
-                    .path("spec.max_steps"),
+                    .path(body_path(spec, "max_steps")),
             );
             DEFAULT_MAX_STEPS
         }
@@ -231,7 +234,21 @@ fn warn_unreachable(spec: &WorkflowSpec, graph: &StepGraph, cx: &mut CompileCx<'
     }
 }
 
-fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Option<Trigger> {
+/// JSON path of a body field: under `spec.` in the `spec:` form, at the top in the flat form.
+fn body_path(spec: &WorkflowSpec, field: &str) -> String {
+    if spec.doc.node.get("spec").is_some() {
+        format!("spec.{field}")
+    } else {
+        field.to_string()
+    }
+}
+
+/// `at` is the trigger's JSON path (`spec.trigger`, or `trigger` in the flat form).
+fn check_trigger(
+    t: &crate::spec::TriggerSpec,
+    at: &str,
+    cx: &mut CompileCx<'_, '_>,
+) -> Option<Trigger> {
     let path = &t.path;
     let mut ok = true;
     if !path.value.starts_with('/') {
@@ -241,7 +258,7 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
                 format!("trigger path `{}` must start with `/`", path.value),
             )
             .at(path.pos)
-            .path("spec.trigger.path")
+            .path(format!("{at}.path"))
             .expected("a path like `/api/orders/{id}`"),
         );
         ok = false;
@@ -252,7 +269,7 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
                 format!("invalid segment `{bad}` in trigger path"),
             )
             .at(path.pos)
-            .path("spec.trigger.path")
+            .path(format!("{at}.path"))
             .expected("literal segments or `{name}` parameters"),
         );
         ok = false;
@@ -267,7 +284,7 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
                 ),
             )
             .at(path.pos)
-            .path("spec.trigger.path")
+            .path(format!("{at}.path"))
             .expected(format!(
                 "a path outside {}",
                 crate::spec::quote_list(RESERVED_PREFIXES)
@@ -285,7 +302,7 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
                 format!("unsupported trigger method `{method}`"),
             )
             .at(pos)
-            .path("spec.trigger.method")
+            .path(format!("{at}.method"))
             .expected(format!("one of {}", crate::spec::quote_list(METHODS)))
             .maybe_help(did_you_mean(&method, METHODS.iter().copied())),
         );
@@ -300,7 +317,7 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
                 format!("unknown `additional_fields` mode `{}`", a.value),
             )
             .at(a.pos)
-            .path("spec.trigger.additional_fields")
+            .path(format!("{at}.additional_fields"))
             .expected("`drop` or `reject`"),
         );
         ok = false;
@@ -341,6 +358,13 @@ fn check_versions(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
     for wf in workflows {
         let key = (wf.name.value.as_str(), wf.version.value.as_str());
         if let Some(first) = seen.get(&key) {
+            // Without `schema_version` (default `v1`) the position is the name's: say so.
+            let written = wf
+                .doc
+                .node
+                .get("metadata")
+                .and_then(|m| m.get("schema_version"))
+                .is_some();
             diags.push(
                 Diagnostic::error(
                     Code::DuplicateVersion,
@@ -348,7 +372,11 @@ fn check_versions(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
                 )
                 .in_file(&wf.doc.file)
                 .at(wf.version.pos)
-                .path("metadata.schema_version")
+                .path(if written {
+                    "metadata.schema_version"
+                } else {
+                    "metadata.name"
+                })
                 .help(format!(
                     "first defined in {}; give each version its own `schema_version`",
                     location(&first.doc.file, first.version.pos)
@@ -373,7 +401,7 @@ fn check_trigger_clashes(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
                 )
                 .in_file(&wf.doc.file)
                 .at(t.path.pos)
-                .path("spec.trigger.path")
+                .path(format!("{}.path", body_path(wf, "trigger")))
                 .help(format!(
                     "`{}` declares it in {}; give one workflow another path, or disable one version",
                     other.name.value,

@@ -9,6 +9,7 @@ pub mod document;
 pub mod duration;
 pub mod interpolate;
 pub mod load;
+mod syntax;
 pub mod workflow;
 pub mod yaml;
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::document::Document;
-use super::yaml::{DeError, Located, Node, Pos, Value, from_node};
+use super::yaml::{DeError, Located, Node, Problem, Value, from_node};
 use super::{Sink, de_error_to_diagnostic};
 
 /// A workflow as written (after `${VAR}` expansion), with positions for later checks.
@@ -67,55 +67,67 @@ pub struct ModelRef {
 
 impl<'de> Deserialize<'de> for ContextRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Pinned {
-            name: Located<String>,
-            #[serde(default)]
-            version: Option<Located<String>>,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct DictForm {
-            models: Vec<Pinned>,
-        }
         let node = Node::deserialize(d)?;
-        let err = |m: &str| serde::de::Error::custom(m.to_string());
-        let models = match &node.value {
-            Value::Str(s) => vec![ModelRef {
-                name: Located::new(s.clone(), node.pos),
-                version: None,
-            }],
-            Value::Seq(items) => items
-                .iter()
-                .map(|n| match &n.value {
-                    Value::Str(s) => Ok(ModelRef {
-                        name: Located::new(s.clone(), n.pos),
-                        version: None,
-                    }),
-                    _ => Err(err("each entry of a `context` list is a model name")),
-                })
-                .collect::<Result<_, _>>()?,
-            Value::Map(_) => {
-                let dict: DictForm =
-                    from_node(&node, "context").map_err(|e| err(&e.to_string()))?;
-                dict.models
-                    .into_iter()
-                    .map(|p| ModelRef {
-                        name: p.name,
-                        version: p.version,
-                    })
-                    .collect()
-            }
-            Value::Null => Vec::new(),
-            _ => {
-                return Err(err(
-                    "`context` is a model name, a list of names, or `{models: [...]}`",
-                ));
-            }
-        };
-        Ok(ContextRef { models })
+        read_context(&node, "context").map_err(serde::de::Error::custom)
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinnedModel {
+    name: Located<String>,
+    #[serde(default)]
+    version: Option<Located<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextDict {
+    models: Vec<PinnedModel>,
+}
+
+/// Reads `context` from its node, keeping the position, path and kind of every error (an
+/// unknown key in the dict form is an unknown key, at that key).
+fn read_context(node: &Node, path: &str) -> Result<ContextRef, DeError> {
+    let wrong = |n: &Node, expected: &str, at: String| DeError {
+        problem: Problem::InvalidType {
+            expected: expected.to_string(),
+            found: n.describe(),
+        },
+        pos: Some(n.pos),
+        path: Some(at),
+    };
+    let models = match &node.value {
+        Value::Str(s) => vec![ModelRef {
+            name: Located::new(s.clone(), node.pos),
+            version: None,
+        }],
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.value {
+                Value::Str(s) => Ok(ModelRef {
+                    name: Located::new(s.clone(), n.pos),
+                    version: None,
+                }),
+                _ => Err(wrong(n, "a model name", format!("{path}[{i}]"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Map(_) => from_node::<ContextDict>(node, path)?
+            .models
+            .into_iter()
+            .map(|p| ModelRef {
+                name: p.name,
+                version: p.version,
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => {
+            let expected = "a model name, a list of names, or `{models: [...]}`";
+            return Err(wrong(node, expected, path.to_string()));
+        }
+    };
+    Ok(ContextRef { models })
 }
 
 /// The part every step has: `id`, `kind`, `routes`. The rest of the step's mapping is read by the
@@ -207,12 +219,17 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
             }
         },
         (Some(spec), true) => {
+            // Point at the `spec` key itself: its value's position is the first key inside it.
+            let key_pos = doc
+                .node
+                .as_map()
+                .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("spec")));
             sink.push(
                 Diagnostic::error(
                     Code::InvalidValue,
                     "both `spec:` and top-level `trigger`/`context`/`steps`",
                 )
-                .at(spec.pos)
+                .at(key_pos.map_or(spec.pos, |(k, _)| k.pos))
                 .path("spec")
                 .help("use one form: everything under `spec:`, or the flat form beside `metadata`"),
             );
@@ -237,7 +254,7 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
         .and_then(|n| sink.ok(from_node::<TriggerSpec>(n, &format!("{prefix}trigger"))));
     let context = body.context.as_ref().and_then(|n| {
         let path = format!("{prefix}context");
-        sink.ok(from_node::<ContextRef>(n, &path).map_err(|e| with_default_pos(e, n.pos, &path)))
+        sink.ok(read_context(n, &path))
     });
     let max_steps = body
         .max_steps
@@ -268,14 +285,6 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
 
 fn flat_body(trigger: &Option<Node>, context: &Option<Node>, steps: &Option<Node>) -> bool {
     trigger.is_some() || context.is_some() || steps.is_some()
-}
-
-fn with_default_pos(mut e: DeError, pos: Pos, path: &str) -> DeError {
-    if e.pos.is_none() {
-        e.pos = Some(pos);
-        e.path = Some(path.to_string());
-    }
-    e
 }
 
 fn parse_steps(
@@ -386,7 +395,16 @@ fn parse_routes(
     };
     let mut out = Vec::with_capacity(entries.len());
     for (k, v) in entries {
-        let Some(signal) = k.key_text() else { continue };
+        let Some(signal) = k.key_text() else {
+            sink.push(
+                Diagnostic::error(Code::WrongType, "a route's signal must be a name")
+                    .at(k.pos)
+                    .path(path)
+                    .expected("a signal like `default`, `error` or `true`")
+                    .found(k.describe()),
+            );
+            continue;
+        };
         match &v.value {
             Value::Str(target) => out.push((
                 Located::new(signal, k.pos),
@@ -449,4 +467,79 @@ pub fn canonical_step_kind(
         .found(format!("`{}`", kind.value))
         .maybe_help(did_you_mean(&kind.value, all)),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::spec::yaml::parse_documents;
+    use crate::spec::{Diagnostics, Pos};
+
+    /// Reads `text` as a workflow; the diagnostics and the spec when the envelope was usable.
+    fn read(text: &str) -> (Option<WorkflowSpec>, Vec<Diagnostic>) {
+        let node = parse_documents(text).expect("valid YAML").remove(0);
+        let doc = Document {
+            kind: "Workflow".into(),
+            file: "w.yaml".into(),
+            index: 0,
+            pos: node.pos,
+            node,
+            text: text.into(),
+        };
+        let mut diags = Diagnostics::default();
+        let spec = parse_workflow(&doc, &mut Sink::new(Path::new("w.yaml"), &mut diags));
+        (spec, diags.into_vec())
+    }
+
+    #[test]
+    fn a_route_signal_that_is_not_a_scalar_is_reported() {
+        let (_, d) = read(
+            "kind: Workflow\nmetadata: {name: a}\nsteps:\n  - id: s\n    kind: router\n    routes: {[x]: s, ok: s}\n",
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            (d[0].code, d[0].pos),
+            (Code::WrongType, Some(Pos::new(6, 14)))
+        );
+        assert_eq!(d[0].path.as_deref(), Some("steps[0].routes"));
+    }
+
+    #[test]
+    fn context_errors_keep_their_position_and_kind() {
+        let wf = "kind: Workflow\nmetadata: {name: a}\nsteps: [{id: a, kind: functional, runner: noop}]\ncontext:\n";
+        let (_, d) = read(&format!(
+            "{wf}  models:\n    - name: Candidate\n      versoin: v2\n"
+        ));
+        assert_eq!(
+            (d[0].code, d[0].pos),
+            (Code::UnknownKey, Some(Pos::new(7, 7))),
+            "{d:?}"
+        );
+        assert_eq!(d[0].path.as_deref(), Some("context.models[0].versoin"));
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `version`?"));
+        let (_, d) = read(&format!("{wf}  - Candidate\n  - {{name: Job}}\n"));
+        assert_eq!(
+            (d[0].code, d[0].pos, d[0].path.as_deref()),
+            (Code::WrongType, Some(Pos::new(6, 5)), Some("context[1]"))
+        );
+        let (spec, d) = read(&format!(
+            "{wf}  models: [{{name: Candidate, version: v2}}, {{name: Job}}]\n"
+        ));
+        assert!(d.is_empty(), "{d:?}");
+        let models = spec.and_then(|s| s.context).map(|c| c.models.len());
+        assert_eq!(models, Some(2));
+    }
+
+    #[test]
+    fn both_forms_point_at_the_spec_key() {
+        let (spec, d) =
+            read("kind: Workflow\nmetadata: {name: a}\nsteps: []\nspec:\n  steps: []\n");
+        assert!(spec.is_none());
+        assert_eq!(
+            (d[0].code, d[0].pos),
+            (Code::InvalidValue, Some(Pos::new(4, 1)))
+        );
+    }
 }

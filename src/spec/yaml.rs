@@ -176,23 +176,22 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
                 .location()
                 .map(|l| Pos::new(l.line() as u32, l.column() as u32))
                 .unwrap_or_default();
-            SyntaxError {
+            let err = SyntaxError {
                 pos,
-                message: first_line_of_error(&e.to_string()),
-            }
+                message: syntax_message(&e),
+            };
+            super::syntax::refine(text, err)
         })?;
     Ok(docs.into_iter().map(|d| to_node(text, d)).collect())
 }
 
-/// serde-saphyr's Display is a multi-line snippet; we render our own, so keep the message only.
-fn first_line_of_error(s: &str) -> String {
-    let line = s.lines().next().unwrap_or(s).trim();
-    let line = line.strip_prefix("error: ").unwrap_or(line);
-    // "line 3 column 2: illegal placement ..." → "illegal placement ..."
-    match line.split_once(": ") {
-        Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
-        _ => line.to_string(),
-    }
+/// The message alone (we render our own snippet), worded for authors: serde-saphyr's default
+/// formatter addresses developers ("set DuplicateKeyPolicy in Options if acceptable").
+fn syntax_message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::MessageFormatter;
+    let message = serde_saphyr::UserMessageFormatter.format_message(e);
+    let line = message.lines().next().unwrap_or_default().trim();
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
 }
 
 /// The intermediate tree serde-saphyr fills (via `deserialize_any`).
@@ -559,13 +558,13 @@ impl de::Error for DeError {
     }
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError::new(Problem::InvalidType {
-            expected: exp.to_string(),
+            expected: describe_expected(exp),
             found: describe_unexpected(&unexp),
         })
     }
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError::new(Problem::InvalidValue {
-            expected: exp.to_string(),
+            expected: describe_expected(exp),
             found: describe_unexpected(&unexp),
         })
     }
@@ -584,6 +583,23 @@ impl de::Error for DeError {
     fn missing_field(field: &'static str) -> Self {
         DeError::new(Problem::MissingField(field))
     }
+}
+
+/// What serde expected, in the words of a YAML author: serde's primitive visitors say `u32`, and
+/// derived ones `struct Metadata`, Rust names a workflow author never wrote.
+fn describe_expected(exp: &dyn de::Expected) -> String {
+    let text = exp.to_string();
+    let words = match text.as_str() {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number (0 or more)",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a sequence" => "a list",
+        "a map" => "a mapping",
+        t if t.starts_with("struct ") => "a mapping",
+        t if t.starts_with("enum ") => "a string",
+        _ => return text,
+    };
+    words.to_string()
 }
 
 fn describe_unexpected(u: &de::Unexpected<'_>) -> String {
@@ -664,7 +680,7 @@ struct NodeDe<'a, 'p> {
 impl<'a, 'p> NodeDe<'a, 'p> {
     fn invalid_type(&self, exp: &dyn de::Expected) -> DeError {
         DeError::new(Problem::InvalidType {
-            expected: exp.to_string(),
+            expected: describe_expected(exp),
             found: self.node.describe(),
         })
         .at(self.node.pos, &self.path)
@@ -1238,6 +1254,27 @@ mod tests {
     }
 
     #[test]
+    fn expected_types_are_worded_for_authors() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            n: u32,
+            inner: Option<Step>,
+        }
+        let e = from_node::<Outer>(&doc("n: lots\n"), "").unwrap_err();
+        let want = "a whole number (0 or more)";
+        assert!(
+            matches!(e.problem, Problem::InvalidType { ref expected, .. } if expected == want),
+            "{e:?}"
+        );
+        let e = from_node::<Outer>(&doc("n: 1\ninner: 5\n"), "").unwrap_err();
+        assert!(
+            matches!(e.problem, Problem::InvalidType { ref expected, .. } if expected == "a mapping"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn missing_field_points_at_the_map() {
         let n = doc("- kind: router\n");
         let e = from_node::<Vec<Step>>(&n, "steps").unwrap_err();
@@ -1259,9 +1296,13 @@ mod tests {
 
     #[test]
     fn syntax_error_has_position() {
+        // The parser gives up on line 3; the mistake is the `[` never closed on line 2.
         let e = parse_documents("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
-        assert_eq!(e.pos.line, 3);
+        assert_eq!(e.pos, Pos::new(2, 4));
         assert!(!e.message.contains('\n'));
+        let e = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(e.pos, Pos::new(3, 1));
+        assert!(!e.message.contains("Options"), "{}", e.message);
     }
 
     #[test]

@@ -25,7 +25,8 @@ use crate::engine::{
 use crate::graph::Routes;
 use crate::spec::workflow::COMMON_STEP_KEYS;
 use crate::spec::{
-    Code, Diagnostic, Node, Pos, ProjectSpec, Sink, StepSpec, de_error_to_diagnostic,
+    Code, DeError, Diagnostic, Node, Pos, Problem, ProjectSpec, Sink, StepSpec,
+    de_error_to_diagnostic, did_you_mean,
 };
 
 /// What a step yields when it does not fail.
@@ -133,7 +134,7 @@ impl CompileCx<'_, '_> {
         match crate::spec::yaml::from_map_without::<T>(&step.node, &step.path, COMMON_STEP_KEYS) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.sink.push(de_error_to_diagnostic(&e));
+                self.sink.push(step_key_diagnostic(&e, step));
                 None
             }
         }
@@ -174,6 +175,26 @@ impl CompileCx<'_, '_> {
     pub fn error(&mut self, d: Diagnostic) {
         self.sink.push(d);
     }
+}
+
+/// An unknown key directly in a step is judged against the common keys too, so `rotues` gets
+/// `did you mean `routes`?` and the expected list names every key the step may have.
+fn step_key_diagnostic(e: &DeError, step: &StepSpec) -> Diagnostic {
+    let d = de_error_to_diagnostic(e);
+    let Problem::UnknownField { field, expected } = &e.problem else {
+        return d;
+    };
+    if e.path.as_deref() != Some(format!("{}.{field}", step.path).as_str()) {
+        return d; // deeper inside the step, e.g. in `condition`: the kind's keys are all there is
+    }
+    let all: Vec<&str> = COMMON_STEP_KEYS
+        .iter()
+        .chain(expected.iter())
+        .copied()
+        .collect();
+    let mut d = d.expected(format!("one of {}", crate::spec::quote_list(&all)));
+    d.help = did_you_mean(field, all.iter().copied());
+    d
 }
 
 fn template_diagnostic(message: &str, line: Option<usize>, pos: Pos, path: &str) -> Diagnostic {
@@ -220,5 +241,63 @@ impl StepCx<'_> {
                 format!("step `{}`: {}", self.step_id, e.message),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Located;
+    use crate::spec::yaml::{from_map_without, parse_documents};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Kind {
+        runner: String,
+        #[serde(default)]
+        condition: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        field: String,
+    }
+
+    fn diagnose(text: &str) -> Diagnostic {
+        let node = parse_documents(text).expect("valid YAML").remove(0);
+        let step = StepSpec {
+            id: Located::new("s".into(), Pos::new(1, 5)),
+            kind: Located::new("functional".into(), Pos::new(2, 7)),
+            routes: Vec::new(),
+            description: None,
+            node,
+            path: "steps[0]".into(),
+        };
+        let e = from_map_without::<Kind>(&step.node, &step.path, COMMON_STEP_KEYS)
+            .expect_err("an unknown key");
+        step_key_diagnostic(&e, &step)
+    }
+
+    #[test]
+    fn a_misspelt_common_key_gets_a_suggestion() {
+        let d = diagnose("id: s\nkind: functional\nrunner: noop\nrotues: {default: END}\n");
+        assert_eq!(d.help.as_deref(), Some("did you mean `routes`?"));
+        assert!(
+            d.expected
+                .as_deref()
+                .is_some_and(|e| e.contains("`routes`") && e.contains("`runner`")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn keys_deeper_in_the_step_keep_their_own_vocabulary() {
+        let d =
+            diagnose("id: s\nkind: functional\nrunner: noop\ncondition: {field: a, rotues: 1}\n");
+        assert_eq!(d.help, None);
+        assert_eq!(d.expected.as_deref(), Some("one of `field`"));
     }
 }

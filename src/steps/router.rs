@@ -27,7 +27,7 @@ struct Spec {
 #[serde(deny_unknown_fields)]
 struct ConditionSpec {
     field: Located<String>,
-    operator: Operator,
+    operator: Located<Operator>,
     #[serde(default)]
     value: Option<Node>,
 }
@@ -58,16 +58,16 @@ impl Router {
     pub fn compile(step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<Self> {
         let spec: Spec = cx.spec(step)?;
         let c = spec.condition;
-        let needs_value = !matches!(c.operator, Operator::IsEmpty | Operator::IsNotEmpty);
+        let needs_value = !matches!(c.operator.value, Operator::IsEmpty | Operator::IsNotEmpty);
         let value = match c.value {
             Some(v) => cx.templated_value(&v, &format!("{}.condition.value", step.path))?,
             None if needs_value => {
                 cx.error(
                     Diagnostic::error(
                         Code::MissingField,
-                        format!("operator `{:?}` needs a `value`", c.operator).to_lowercase(),
+                        format!("operator `{:?}` needs a `value`", c.operator.value).to_lowercase(),
                     )
-                    .at(c.field.pos)
+                    .at(c.operator.pos)
                     .path(format!("{}.condition", step.path))
                     .expected("`value`"),
                 );
@@ -77,7 +77,7 @@ impl Router {
         };
         Some(Router {
             field: c.field.value,
-            operator: c.operator,
+            operator: c.operator.value,
             value,
         })
     }

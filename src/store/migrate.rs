@@ -27,7 +27,7 @@ const CREATE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS weft_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)";
 
 /// An arbitrary constant naming weft's advisory lock.
-const PG_LOCK_KEY: i64 = 0x7765_6674_6d69_67; // "weftmig"
+const PG_LOCK_KEY: i64 = 0x0077_6566_746d_6967; // "weftmig" in ASCII
 
 pub(super) async fn run(store: &Store) -> Result<(), Error> {
     let fail = |e: sqlx::Error| Error::Migration(e.to_string());
