@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod graph;
+pub mod http;
 pub mod llm;
 pub mod nodes;
 pub mod project;

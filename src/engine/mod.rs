@@ -22,6 +22,18 @@ pub use template::{RenderError, Template, TemplateBuilder, TemplatedValue, Templ
 pub struct Services {
     /// One pooled HTTP client (keep-alive, HTTP/2 when offered, rustls) for every outgoing call.
     pub http: reqwest::Client,
+    /// The store (SQLite or PostgreSQL), when the command connected one.
+    pub store: Option<crate::store::Store>,
+}
+
+impl Services {
+    /// The default services with a store attached.
+    pub fn with_store(store: crate::store::Store) -> Self {
+        Services {
+            store: Some(store),
+            ..Services::default()
+        }
+    }
 }
 
 impl Default for Services {
@@ -33,6 +45,6 @@ impl Default for Services {
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .build()
             .expect("an HTTP client with the ring provider installed always builds");
-        Services { http }
+        Services { http, store: None }
     }
 }
