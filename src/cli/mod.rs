@@ -88,6 +88,19 @@ fn init_logging(command: &Command) {
         .try_init();
 }
 
+impl ProjectArg {
+    /// The project's absolute root and its `weft.yaml`; `None` (problems printed) when the config
+    /// has errors.
+    fn open(&self) -> anyhow::Result<Option<(PathBuf, ProjectConfig)>> {
+        use anyhow::Context as _;
+        let root = self
+            .project
+            .canonicalize()
+            .with_context(|| format!("project directory {}", self.project.display()))?;
+        Ok(read_config(&root).map(|config| (root, config)))
+    }
+}
+
 /// Reads `weft.yaml` alone (the store's URL is needed before the project loads); prints its
 /// problems and returns `None` when it has errors.
 fn read_config(root: &Path) -> Option<ProjectConfig> {

@@ -34,12 +34,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
-    let root = args
-        .project
-        .project
-        .canonicalize()
-        .with_context(|| format!("project directory {}", args.project.project.display()))?;
-    let Some(config) = super::read_config(&root) else {
+    let Some((root, config)) = args.project.open()? else {
         return Ok(1);
     };
     let url = resolve(args.database.clone(), config.database.url.as_ref(), || {

@@ -3,7 +3,7 @@
 
 use futures::StreamExt;
 use reqwest::RequestBuilder;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::stream::{Decoder, Frame, Framing};
 use super::{Completion, Delta, Endpoint, Error, Provider, Request, anthropic, ollama, openai};
@@ -171,4 +171,14 @@ pub(crate) fn bearer(builder: RequestBuilder, endpoint: &Endpoint) -> RequestBui
 /// Reads a token count that may be absent or null.
 pub(crate) fn count(v: &Value, pointer: &str) -> Option<u64> {
     v.pointer(pointer).and_then(Value::as_u64)
+}
+
+/// `[{"role", "content"}, …]`: the message list of the OpenAI-style and Ollama chat bodies.
+pub(super) fn chat_messages(req: &Request<'_>) -> Value {
+    Value::Array(
+        req.messages
+            .iter()
+            .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+            .collect(),
+    )
 }

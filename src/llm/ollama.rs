@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::client::{Wire, bearer, count, json_body, json_frame};
+use super::client::{Wire, bearer, chat_messages, count, json_body, json_frame};
 use super::stream::{Frame, Framing};
 use super::{Completion, Delta, Endpoint, Error, Format, Request, Usage};
 
@@ -20,14 +20,9 @@ pub const WIRE: Wire = Wire {
 };
 
 fn body(endpoint: &Endpoint, req: &Request<'_>, stream: bool) -> Value {
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-        .collect();
     let mut body = Map::new();
     body.insert("model".into(), json!(endpoint.model));
-    body.insert("messages".into(), Value::Array(messages));
+    body.insert("messages".into(), chat_messages(req));
     body.insert("stream".into(), json!(stream));
     match req.format {
         Format::Text => {}

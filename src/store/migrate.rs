@@ -29,75 +29,49 @@ const CREATE_TABLE: &str =
 /// An arbitrary constant naming weft's advisory lock.
 const PG_LOCK_KEY: i64 = 0x0077_6566_746d_6967; // "weftmig" in ASCII
 
-pub(super) async fn run(store: &Store) -> Result<(), Error> {
-    let fail = |e: sqlx::Error| Error::Migration(e.to_string());
-    match store {
-        Store::Sqlite(pool) => {
-            let mut conn = pool.acquire().await?;
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(fail)?;
-            sqlx::query(CREATE_TABLE)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
-            let current: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(version) FROM weft_migrations")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(fail)?;
-            for m in MIGRATIONS
-                .iter()
-                .filter(|m| m.version > current.unwrap_or(0))
-            {
-                sqlx::raw_sql(m.sqlite)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(fail)?;
-                record(&mut *tx, m).await.map_err(fail)?;
-            }
-            tx.commit().await.map_err(fail)
+/// Creates the bookkeeping table, then applies (and records) every migration newer than the
+/// last one recorded — inside the caller's locked transaction. `$sql` picks the dialect.
+macro_rules! apply_pending {
+    ($tx:expr, $sql:ident) => {{
+        sqlx::query(CREATE_TABLE).execute(&mut *$tx).await?;
+        let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM weft_migrations")
+            .fetch_one(&mut *$tx)
+            .await?;
+        for m in MIGRATIONS
+            .iter()
+            .filter(|m| m.version > current.unwrap_or(0))
+        {
+            sqlx::raw_sql(m.$sql).execute(&mut *$tx).await?;
+            sqlx::query("INSERT INTO weft_migrations (version, name) VALUES ($1, $2)")
+                .bind(m.version)
+                .bind(m.name)
+                .execute(&mut *$tx)
+                .await?;
         }
-        Store::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(PG_LOCK_KEY)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
-            sqlx::query(CREATE_TABLE)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
-            let current: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(version) FROM weft_migrations")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(fail)?;
-            for m in MIGRATIONS
-                .iter()
-                .filter(|m| m.version > current.unwrap_or(0))
-            {
-                sqlx::raw_sql(m.postgres)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(fail)?;
-                record(&mut *tx, m).await.map_err(fail)?;
-            }
-            tx.commit().await.map_err(fail)
-        }
-    }
+        Ok::<(), sqlx::Error>(())
+    }};
 }
 
-async fn record<'c, E>(executor: E, m: &Migration) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'c>,
-    for<'q> i64: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
-    for<'q> &'q str: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
-    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
-{
-    sqlx::query("INSERT INTO weft_migrations (version, name) VALUES ($1, $2)")
-        .bind(m.version)
-        .bind(m.name)
-        .execute(executor)
-        .await
-        .map(|_| ())
+pub(super) async fn run(store: &Store) -> Result<(), Error> {
+    let result: Result<(), sqlx::Error> = async {
+        match store {
+            Store::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                apply_pending!(tx, sqlite)?;
+                tx.commit().await
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                apply_pending!(tx, postgres)?;
+                tx.commit().await
+            }
+        }
+    }
+    .await;
+    result.map_err(|e| Error::Migration(e.to_string()))
 }
