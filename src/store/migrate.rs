@@ -16,12 +16,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "workflow_versions",
-    sqlite: include_str!("../../migrations/sqlite/0001_workflow_versions.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_workflow_versions.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "workflow_versions",
+        sqlite: include_str!("../../migrations/sqlite/0001_workflow_versions.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_workflow_versions.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "model_versions",
+        sqlite: include_str!("../../migrations/sqlite/0002_model_versions.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_model_versions.sql"),
+    },
+];
 
 const CREATE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS weft_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)";

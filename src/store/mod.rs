@@ -5,7 +5,9 @@
 //! DDL lives in `migrations/sqlite` and `migrations/postgres`. Callers never see which backend
 //! runs.
 
+pub mod conn;
 mod migrate;
+pub mod model_versions;
 mod versions;
 
 use std::path::Path;
@@ -16,6 +18,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
+pub use conn::{Conn, Pooled, Tx};
+pub use model_versions::ModelVersionRow;
 pub use versions::{Overrides, VersionRow};
 
 /// Errors of the persistence layer.
