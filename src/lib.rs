@@ -9,6 +9,7 @@
 //! - [`graph`] — spec → compiled [`graph::Workflow`] (step indices, resolved routes, templates).
 //! - [`engine`] — the interpreter, context, templating, run events.
 //! - [`steps`] — one module per step kind, named as in YAML.
+//! - [`models`] — declared data models (`models/`): tables, migrations, CRUD, schema variants.
 //! - [`llm`] — LLM presets (`llms/`) and provider clients (OpenAI-compatible, Anthropic, Ollama).
 //! - [`nodes`] — functional nodes — built-ins, Rust-registered ([`App`]), external programs.
 //! - [`versions`] — which version of a workflow serves.
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod graph;
 pub mod http;
 pub mod llm;
+pub mod models;
 pub mod nodes;
 pub mod project;
 pub mod schema;
