@@ -7,8 +7,10 @@ use crate::app::App;
 use crate::config::ProjectConfig;
 use crate::graph::{Catalog, Workflow, compile_project};
 use crate::llm::Presets;
+use crate::models::Models;
 use crate::spec::interpolate::{Env, ProcessEnv};
 use crate::spec::{Diagnostics, Document, NodeFile, ProjectSpec, load_project};
+use crate::store::Overrides;
 use crate::versions::natural_cmp;
 
 /// A project that loaded without errors (it may have warnings).
@@ -21,6 +23,8 @@ pub struct Project {
     pub documents: Vec<Document>,
     /// The programs in `nodes/`.
     pub node_files: Vec<NodeFile>,
+    /// The declared data models (`ModelDefinition` documents), with their effective flags.
+    pub models: Arc<Models>,
 }
 
 /// Loading found errors; `diagnostics` holds every problem (warnings included).
@@ -42,10 +46,22 @@ impl Project {
         app: &App,
         env: &dyn Env,
     ) -> Result<(Project, Diagnostics), LoadError> {
+        Project::load_with(root, app, env, &Overrides::default())
+    }
+
+    /// Loads with an explicit environment and the admin's stored model flags ((name, version)
+    /// → enabled), which decide the version unpinned model references resolve to.
+    pub fn load_with(
+        root: &Path,
+        app: &App,
+        env: &dyn Env,
+        model_flags: &Overrides,
+    ) -> Result<(Project, Diagnostics), LoadError> {
         // Absolute from here on: node programs run with the project as their working directory.
         let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let (spec, diags) = load_project(root, env);
-        Project::compile(spec, diags, app, env)
+        let (spec, mut diags) = load_project(root, env);
+        let models = Arc::new(Models::load(&spec.documents, model_flags, &mut diags));
+        Project::compile(spec, diags, app, env, models)
     }
 
     /// Compiles the workflows of one more file (e.g. a fork just written) against this project's
@@ -60,7 +76,8 @@ impl Project {
         };
         let mut diags = Diagnostics::default();
         crate::spec::load::load_file(&self.root, file, &ProcessEnv, &mut spec, &mut diags);
-        Project::compile(spec, diags, app, &ProcessEnv).map(|(p, _)| p.workflows)
+        Project::compile(spec, diags, app, &ProcessEnv, self.models.clone())
+            .map(|(p, _)| p.workflows)
     }
 
     fn compile(
@@ -68,6 +85,7 @@ impl Project {
         mut diags: Diagnostics,
         app: &App,
         env: &dyn Env,
+        models: Arc<Models>,
     ) -> Result<(Project, Diagnostics), LoadError> {
         let root = &spec.root;
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
@@ -76,7 +94,7 @@ impl Project {
         let catalog = Catalog {
             nodes: &nodes,
             presets: &presets,
-            models: &crate::schema::NoModels,
+            models: &models,
         };
         let workflows = compile_project(&spec, &catalog, app.services(), &mut diags);
         diags.drop_unset_var_consequences();
@@ -90,6 +108,7 @@ impl Project {
             workflows,
             documents: spec.documents,
             node_files: spec.node_files,
+            models,
         };
         Ok((project, diags))
     }

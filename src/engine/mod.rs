@@ -9,12 +9,14 @@ pub mod failure;
 pub mod retry;
 mod run;
 pub mod template;
+pub mod transaction;
 
 pub use context::Context;
 pub use event::{Events, RunEvent};
 pub use failure::{FailureKind, StepFailure};
 pub use run::{Engine, RunError, RunErrorCode, RunOptions, RunOutput};
 pub use template::{RenderError, Template, TemplateBuilder, TemplatedValue, Templates};
+pub use transaction::{RunTransaction, TransactionMode};
 
 /// Shared clients and stores that steps use at compile and run time. Built once per process and
 /// kept across reloads, so connection pools and sessions survive a reload.

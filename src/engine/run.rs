@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::context::{self, keys};
+use super::transaction::{RunTransaction, TransactionMode};
 use super::{Context, Events, FailureKind, RunEvent, Services, StepFailure};
 use crate::graph::{Target, Workflow};
 use crate::steps::{Outcome, StepCx};
@@ -83,6 +84,8 @@ pub enum RunErrorCode {
     MaxStepsExceeded,
     /// The run reached a step kind this build does not implement.
     NotImplemented,
+    /// Every step succeeded but the run's transaction (`transaction: run`) did not commit.
+    CommitFailed,
 }
 
 impl RunErrorCode {
@@ -91,6 +94,7 @@ impl RunErrorCode {
             RunErrorCode::StepFailed => "step_failed",
             RunErrorCode::MaxStepsExceeded => "max_steps_exceeded",
             RunErrorCode::NotImplemented => "not_implemented",
+            RunErrorCode::CommitFailed => "commit_failed",
         }
     }
 }
@@ -124,7 +128,7 @@ impl Engine {
         opts: RunOptions,
     ) -> Result<RunOutput, RunError> {
         let run_id = opts.run_id.unwrap_or_else(Uuid::now_v7);
-        let mut ctx = initial_context(workflow, input, run_id, opts.reserved);
+        let mut ctx = initial_context(workflow, input, run_id, opts.reserved.clone());
         let events = &opts.events;
         events.emit(|| RunEvent::RunStarted {
             run_id,
@@ -132,25 +136,66 @@ impl Engine {
             version: workflow.version.clone(),
         });
         let started = Instant::now();
+        let mut txn = (workflow.transaction == TransactionMode::Run)
+            .then(|| RunTransaction::new(self.services.store.clone()));
+        let looped = self
+            .step_loop(workflow, &mut ctx, txn.as_mut(), &opts, run_id)
+            .await;
+        let stop = match (looped, txn) {
+            (Ok(executed), txn) => match commit(txn).await {
+                Ok(()) => {
+                    events.emit(|| RunEvent::RunCompleted {
+                        steps: executed,
+                        duration: started.elapsed(),
+                    });
+                    return Ok(RunOutput {
+                        run_id,
+                        context: ctx,
+                        steps: executed,
+                    });
+                }
+                Err(e) => Box::new(Stop {
+                    code: RunErrorCode::CommitFailed,
+                    step: None,
+                    failure: None,
+                    message: format!("the run's transaction did not commit: {e}"),
+                }),
+            },
+            (Err(stop), Some(txn)) => {
+                if let Err(e) = txn.rollback().await {
+                    tracing::warn!(run_id = %run_id, "rolling back the run's transaction failed: {e}");
+                }
+                stop
+            }
+            (Err(stop), None) => stop,
+        };
+        Err(fail(events, run_id, *stop, ctx))
+    }
+
+    /// Runs steps until END, or until a failure no route handles. Returns the steps executed.
+    async fn step_loop(
+        &self,
+        workflow: &Workflow,
+        ctx: &mut Context,
+        mut txn: Option<&mut RunTransaction>,
+        opts: &RunOptions,
+        run_id: Uuid,
+    ) -> Result<u32, Box<Stop>> {
+        let events = &opts.events;
         let steps = &workflow.graph.steps;
         let mut index = 0usize;
         let mut executed: u32 = 0;
         loop {
             if executed >= workflow.max_steps {
-                let message = format!(
-                    "run exceeded max_steps ({}); a route loops without end — raise `spec.max_steps` if this is intended",
-                    workflow.max_steps
-                );
-                let step = Some(steps[index].id.clone());
-                return Err(fail(
-                    events,
-                    run_id,
-                    RunErrorCode::MaxStepsExceeded,
-                    step,
-                    None,
-                    message,
-                    ctx,
-                ));
+                return Err(Box::new(Stop {
+                    code: RunErrorCode::MaxStepsExceeded,
+                    step: Some(steps[index].id.clone()),
+                    failure: None,
+                    message: format!(
+                        "run exceeded max_steps ({}); a route loops without end — raise `spec.max_steps` if this is intended",
+                        workflow.max_steps
+                    ),
+                }));
             }
             executed += 1;
             let step = &steps[index];
@@ -161,7 +206,7 @@ impl Engine {
             let step_started = Instant::now();
             let outcome = {
                 let mut cx = StepCx {
-                    ctx: &mut ctx,
+                    ctx,
                     step_id: &step.id,
                     routes: &step.routes,
                     templates: &workflow.templates,
@@ -169,6 +214,7 @@ impl Engine {
                     events,
                     run_id,
                     streaming: opts.stream,
+                    transaction: txn.as_deref_mut(),
                 };
                 step.kind.run(&mut cx).await
             };
@@ -182,62 +228,69 @@ impl Engine {
                     });
                     next
                 }
-                Err(failure) => {
-                    events.emit(|| RunEvent::StepFailed {
-                        step: step.id.clone(),
-                        kind: failure.kind.as_str(),
-                        message: failure.message.clone(),
-                        duration: step_started.elapsed(),
-                    });
-                    ctx.set_reserved(keys::LAST_ERROR, Value::String(failure.message.clone()));
-                    ctx.set_reserved(
-                        keys::LAST_ERROR_TYPE,
-                        Value::String(failure.kind.as_str().to_string()),
-                    );
-                    let routed = match failure.kind {
-                        // Not a step's fault: no error route can handle a missing feature.
-                        FailureKind::NotImplemented => None,
-                        kind => step.routes.after_failure(kind.as_str()),
-                    };
-                    match routed {
-                        Some(t) => t,
-                        None => {
-                            let code = if failure.kind == FailureKind::NotImplemented {
-                                RunErrorCode::NotImplemented
-                            } else {
-                                RunErrorCode::StepFailed
-                            };
-                            let message = format!(
-                                "step `{}` failed ({}): {}",
-                                step.id, failure.kind, failure.message
-                            );
-                            return Err(fail(
-                                events,
-                                run_id,
-                                code,
-                                Some(step.id.clone()),
-                                Some(failure),
-                                message,
-                                ctx,
-                            ));
-                        }
-                    }
-                }
+                Err(failure) => after_failure(step, failure, ctx, events, step_started)?,
             };
             match next {
                 Target::Step(i) => index = i,
-                Target::End => break,
+                Target::End => return Ok(executed),
             }
         }
-        events.emit(|| RunEvent::RunCompleted {
-            steps: executed,
-            duration: started.elapsed(),
-        });
-        Ok(RunOutput {
-            run_id,
-            context: ctx,
-            steps: executed,
+    }
+}
+
+/// Where a failed step leads: its kind's route, else `error`, else the run stops.
+fn after_failure(
+    step: &crate::graph::Step,
+    failure: StepFailure,
+    ctx: &mut Context,
+    events: &Events,
+    started: Instant,
+) -> Result<Target, Box<Stop>> {
+    events.emit(|| RunEvent::StepFailed {
+        step: step.id.clone(),
+        kind: failure.kind.as_str(),
+        message: failure.message.clone(),
+        duration: started.elapsed(),
+    });
+    ctx.set_reserved(keys::LAST_ERROR, Value::String(failure.message.clone()));
+    ctx.set_reserved(
+        keys::LAST_ERROR_TYPE,
+        Value::String(failure.kind.as_str().to_string()),
+    );
+    let routed = match failure.kind {
+        // Not a step's fault: no error route can handle a missing feature.
+        FailureKind::NotImplemented => None,
+        kind => step.routes.after_failure(kind.as_str()),
+    };
+    routed.ok_or_else(|| {
+        Box::new(Stop {
+            code: if failure.kind == FailureKind::NotImplemented {
+                RunErrorCode::NotImplemented
+            } else {
+                RunErrorCode::StepFailed
+            },
+            step: Some(step.id.clone()),
+            message: format!(
+                "step `{}` failed ({}): {}",
+                step.id, failure.kind, failure.message
+            ),
+            failure: Some(failure),
         })
+    })
+}
+
+/// Why a run stopped before END.
+struct Stop {
+    code: RunErrorCode,
+    step: Option<Arc<str>>,
+    failure: Option<StepFailure>,
+    message: String,
+}
+
+async fn commit(txn: Option<RunTransaction>) -> Result<(), crate::store::Error> {
+    match txn {
+        Some(t) => t.commit().await,
+        None => Ok(()),
     }
 }
 
@@ -268,26 +321,18 @@ fn initial_context(
     Context::new(map)
 }
 
-fn fail(
-    events: &Events,
-    run_id: Uuid,
-    code: RunErrorCode,
-    step: Option<Arc<str>>,
-    failure: Option<StepFailure>,
-    message: String,
-    context: Context,
-) -> RunError {
+fn fail(events: &Events, run_id: Uuid, stop: Stop, context: Context) -> RunError {
     events.emit(|| RunEvent::RunFailed {
-        code: code.as_str(),
-        step: step.clone(),
-        message: message.clone(),
+        code: stop.code.as_str(),
+        step: stop.step.clone(),
+        message: stop.message.clone(),
     });
     RunError {
         run_id,
-        code,
-        step,
-        failure,
-        message,
+        code: stop.code,
+        step: stop.step,
+        failure: stop.failure,
+        message: stop.message,
         context,
     }
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{DEFAULT_MAX_STEPS, Routes, Step, StepGraph, Target, Workflow};
-use crate::engine::{Services, TemplateBuilder};
+use crate::engine::{Services, TemplateBuilder, TransactionMode};
 use crate::spec::workflow::canonical_step_kind;
+use crate::spec::yaml::Value as Y;
 use crate::spec::{
     Code, Diagnostic, Diagnostics, Pos, ProjectSpec, Sink, WorkflowSpec, did_you_mean,
 };
@@ -18,7 +19,7 @@ use crate::steps::{self, CompileCx};
 pub struct Catalog<'a> {
     pub nodes: &'a crate::nodes::Registry,
     pub presets: &'a crate::llm::Presets,
-    pub models: &'a dyn crate::schema::ModelSchemas,
+    pub models: &'a crate::models::Models,
 }
 
 /// Compiles every workflow of a project. Workflows with errors are left out; all problems go to
@@ -38,6 +39,8 @@ pub fn compile_project(
             nodes: catalog.nodes,
             presets: catalog.presets,
             models: catalog.models,
+            model_defs: catalog.models,
+            context: wf.context.as_ref(),
             project: spec,
             services,
             sink: &mut sink,
@@ -88,6 +91,8 @@ pub fn compile_workflow(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> Opti
             });
         }
     }
+    check_context(spec, cx);
+    let transaction = transaction_mode(spec, cx);
     let trigger = spec
         .trigger
         .as_ref()
@@ -118,9 +123,65 @@ pub fn compile_workflow(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> Opti
         context: spec.context.clone().unwrap_or_default(),
         graph,
         max_steps,
+        transaction,
         templates: TemplateBuilder::default().finish(),
         doc: spec.doc.clone(),
     })
+}
+
+/// Every model in `context` resolves (W0022 otherwise): the name is declared, a pinned
+/// version exists, an unpinned one has an enabled version.
+fn check_context(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) {
+    let Some(context) = &spec.context else { return };
+    let at = body_path(spec, "context");
+    let node = spec
+        .doc
+        .node
+        .get("spec")
+        .unwrap_or(&spec.doc.node)
+        .get("context");
+    let form = node.map(|n| &n.value);
+    for (i, m) in context.models.iter().enumerate() {
+        let version = m.version.as_ref().map(|v| v.value.as_str());
+        let Err(why) = cx.model_defs.resolve(&m.name.value, version) else {
+            continue;
+        };
+        let (pos, path) = match (form, &why, &m.version) {
+            (Some(Y::Map(_)), crate::models::Unresolved::UnknownVersion(_), Some(v)) => {
+                (v.pos, format!("{at}.models[{i}].version"))
+            }
+            (Some(Y::Map(_)), _, _) => (m.name.pos, format!("{at}.models[{i}].name")),
+            (Some(Y::Seq(_)), _, _) => (m.name.pos, format!("{at}[{i}]")),
+            _ => (m.name.pos, at.clone()),
+        };
+        let d = cx.model_defs.unresolved(&m.name.value, version, &why);
+        cx.error(d.at(pos).path(path));
+    }
+}
+
+/// `transaction: step` (default: each step's writes commit on their own) or `run` (a run's
+/// writes commit together at its end, or not at all).
+fn transaction_mode(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> TransactionMode {
+    let Some(t) = &spec.transaction else {
+        return TransactionMode::Step;
+    };
+    match t.value.as_str() {
+        "step" => TransactionMode::Step,
+        "run" => TransactionMode::Run,
+        other => {
+            cx.error(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("unknown transaction mode `{other}`"),
+                )
+                .at(t.pos)
+                .path(body_path(spec, "transaction"))
+                .expected("`step` (each step commits its own writes) or `run` (the run's writes commit together)")
+                .maybe_help(did_you_mean(other, ["step", "run"])),
+            );
+            TransactionMode::Step
+        }
+    }
 }
 
 impl CompileCx<'_, '_> {

@@ -10,7 +10,7 @@ pub use routes::{Routes, Target};
 
 use std::sync::Arc;
 
-use crate::engine::Templates;
+use crate::engine::{Templates, TransactionMode};
 use crate::schema::{Extra, Schema};
 use crate::spec::{ContextRef, Document, TriggerSpec};
 use crate::steps::StepKind;
@@ -30,6 +30,8 @@ pub struct Workflow {
     pub context: ContextRef,
     pub graph: StepGraph,
     pub max_steps: u32,
+    /// Whether model writes commit per step or together at the end of the run.
+    pub transaction: TransactionMode,
     pub templates: Arc<Templates>,
     /// The document as written, with its file.
     pub doc: Document,

@@ -214,17 +214,12 @@ fn context_schema(
         .map(|c| c.models.as_slice())
         .unwrap_or_default();
     match models {
-        [one] => {
-            let found = cx.models.schema(
-                &one.name.value,
-                one.version.as_ref().map(|v| v.value.as_str()),
-                variant,
-            );
-            if found.is_none() {
-                unknown_model(&one.name.value, one.name.pos, "context", cx);
-            }
-            found
-        }
+        // An unresolved context model is reported once, by the workflow's context check.
+        [one] => cx.models.schema(
+            &one.name.value,
+            one.version.as_ref().map(|v| v.value.as_str()),
+            variant,
+        ),
         [] => {
             cx.error(
                 Diagnostic::error(

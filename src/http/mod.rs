@@ -1,10 +1,11 @@
 //! The HTTP server — the only module that knows axum.
 //!
-//! Routes: the admin API (`/admin/...`, bearer token), health (`/healthz`, `/readyz`), the OpenAPI
+//! Routes: the admin API (`/admin/...`, bearer token: workflow and model versions, reload), health (`/healthz`, `/readyz`), the OpenAPI
 //! document, pinned runs (`/workflows/{name}/versions/{version}/run`), and every trigger, served
 //! by one fallback handler that consults the registry's current snapshot.
 
 mod admin;
+mod admin_models;
 pub mod error;
 mod health;
 mod trigger;
@@ -46,6 +47,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/workflows/{name}/{version}/fork", post(admin::fork))
         .route("/admin/reload", post(admin::reload))
+        .route("/admin/models", get(admin_models::list))
+        .route(
+            "/admin/models/{name}/{version}/toggle",
+            patch(admin_models::toggle),
+        )
+        .route(
+            "/admin/models/{name}/{version}/fork",
+            post(admin_models::fork),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::guard,

@@ -263,6 +263,7 @@ fn failure(e: RunError) -> ApiError {
         RunErrorCode::StepFailed => "step_failed",
         RunErrorCode::MaxStepsExceeded => "max_steps_exceeded",
         RunErrorCode::NotImplemented => "not_implemented",
+        RunErrorCode::CommitFailed => "commit_failed",
     };
     let mut err = ApiError::internal(code, e.message).run_id(e.run_id.to_string());
     if let Some(step) = &e.step {

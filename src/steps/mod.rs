@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod functional;
+pub mod model_op;
 pub mod response;
 pub mod router;
 
@@ -49,6 +50,8 @@ pub enum StepKind {
     Agent(Box<agent::Agent>),
     Router(router::Router),
     Response(response::Response),
+    /// Boxed like `Agent`: it holds the model and its compiled operation.
+    ModelOp(Box<model_op::ModelOp>),
     /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
     NotImplemented(&'static str),
 }
@@ -61,6 +64,7 @@ impl StepKind {
             StepKind::Agent(_) => "agent",
             StepKind::Router(_) => "router",
             StepKind::Response(_) => "response",
+            StepKind::ModelOp(_) => "model-op",
             StepKind::NotImplemented(k) => k,
         }
     }
@@ -71,6 +75,7 @@ impl StepKind {
             StepKind::Agent(s) => s.run(cx).await,
             StepKind::Router(s) => s.run(cx),
             StepKind::Response(s) => s.run(cx),
+            StepKind::ModelOp(s) => s.run(cx).await,
             StepKind::NotImplemented(k) => Err(StepFailure::new(
                 FailureKind::NotImplemented,
                 format!("step kind `{k}` is not implemented in this version of weft"),
@@ -90,6 +95,7 @@ pub fn compile(
         "agent" => StepKind::Agent(Box::new(agent::Agent::compile(step, cx)?)),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
+        "model-op" => StepKind::ModelOp(Box::new(model_op::ModelOp::compile(step, cx)?)),
         other => {
             cx.sink.push(
                 Diagnostic::warning(
@@ -115,6 +121,10 @@ pub struct CompileCx<'a, 'd> {
     pub presets: &'a crate::llm::Presets,
     /// Schemas of the project's data models (`"context"`, `"Model.variant"`).
     pub models: &'a dyn crate::schema::ModelSchemas,
+    /// The declared models themselves (what `model-op` steps work on).
+    pub model_defs: &'a crate::models::Models,
+    /// The `context` of the workflow being compiled (the models it declares, pins included).
+    pub context: Option<&'a crate::spec::ContextRef>,
     /// The whole project as read (config, other documents such as presets and models).
     pub project: &'a ProjectSpec,
     /// Long-lived shared clients; steps may keep handles to them.
@@ -224,6 +234,9 @@ pub struct StepCx<'r> {
     pub run_id: Uuid,
     /// Whether the caller is streaming this run (see `RunOptions::stream`).
     pub streaming: bool,
+    /// The run's transaction when the workflow has `transaction: run` (writes go there);
+    /// `None` when each step commits its own writes.
+    pub transaction: Option<&'r mut crate::engine::RunTransaction>,
 }
 
 impl StepCx<'_> {

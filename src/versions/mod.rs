@@ -1,7 +1,9 @@
 //! Workflow versions: the registry of every loaded version, which one serves each trigger, and
-//! the admin operations (toggle, fork, reload).
+//! the admin operations (toggle, fork, reload) — for workflow versions and, in `models.rs`,
+//! model versions.
 
 mod fork;
+mod models;
 mod registry;
 mod snapshot;
 

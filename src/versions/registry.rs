@@ -15,15 +15,22 @@ use super::fork::{fork_text, valid_version};
 use super::snapshot::{Entry, RouteConflict, Snapshot};
 use crate::App;
 use crate::graph::Workflow;
+use crate::models::migrate::Error as MigrateError;
 use crate::project::{LoadError, Project};
 use crate::spec::Diagnostics;
-use crate::store::{self, Store, VersionRow};
+use crate::spec::interpolate::ProcessEnv;
+use crate::store::{self, Overrides, Store, VersionRow};
 
 /// Why an admin operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("no workflow `{name}` version `{version}`")]
-    NotFound { name: String, version: String },
+    /// `what` is `workflow` or `model`.
+    #[error("no {what} `{name}` version `{version}`")]
+    NotFound {
+        what: &'static str,
+        name: String,
+        version: String,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -53,13 +60,15 @@ pub struct Reloaded {
 }
 
 pub struct Registry {
-    snapshot: ArcSwap<Snapshot>,
-    /// The last project that loaded (forks compile against its config, presets and nodes).
-    project: ArcSwap<Project>,
-    store: Store,
-    app: App,
-    root: PathBuf,
-    write: Mutex<()>,
+    pub(super) snapshot: ArcSwap<Snapshot>,
+    /// The last project that loaded (forks compile against its config, presets and nodes; its
+    /// models are the ones in use).
+    pub(super) project: ArcSwap<Project>,
+    pub(super) store: Store,
+    pub(super) app: App,
+    pub(super) root: PathBuf,
+    /// Serialises admin operations (toggles, forks, reloads).
+    pub(super) write: Mutex<()>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -83,8 +92,10 @@ pub enum StartError {
 
 impl Registry {
     /// Connects the store at `database_url`, loads the project at `root` with services that
-    /// include the store, and opens the registry. Returns the app (now carrying those services)
-    /// and the project's warnings.
+    /// include the store (and the admin's stored model flags), brings the model tables up to
+    /// date and opens the registry. Returns the app (now carrying those services) and the
+    /// project's warnings. A refused model migration is a [`StartError::Load`] whose
+    /// diagnostics (W0025) name the model, the field and the fix.
     pub async fn start(
         root: &Path,
         database_url: &str,
@@ -92,21 +103,19 @@ impl Registry {
     ) -> Result<(Registry, App, Diagnostics), StartError> {
         let store = Store::connect(database_url).await?;
         let app = app.with_services(Arc::new(crate::engine::Services::with_store(store.clone())));
-        let loader = app.clone();
-        let dir = root.to_path_buf();
-        let (project, warnings) = tokio::task::spawn_blocking(move || Project::load(&dir, &loader))
-            .await
-            .map_err(|e| Error::Io(format!("load task failed: {e}")))??;
-        let registry = Registry::open(project, store, app.clone()).await?;
+        let flags = store.model_overrides().await?;
+        let (project, warnings) = load(root, &app, flags).await??;
+        let registry = match Registry::open(project, store, app.clone()).await {
+            Err(Error::Load(diagnostics)) => return Err(LoadError { diagnostics }.into()),
+            other => other?,
+        };
         Ok((registry, app, warnings))
     }
 
-    /// Records every version of `project` in the store and applies the stored flags.
+    /// Brings the model tables of `project` up to date, records every version in the store and
+    /// applies the stored flags.
     pub async fn open(project: Project, store: Store, app: App) -> Result<Registry, Error> {
-        let overrides = store
-            .sync_workflow_versions(&rows(&project.workflows))
-            .await?;
-        let snapshot = Snapshot::build(project.workflows.clone(), &overrides)?;
+        let snapshot = prepare(&store, &project).await?;
         Ok(Registry {
             snapshot: ArcSwap::from_pointee(snapshot),
             root: project.root.clone(),
@@ -142,7 +151,7 @@ impl Registry {
         let snap = self.snapshot.load_full();
         let entry = snap
             .get(name, version)
-            .ok_or_else(|| not_found(name, version))?;
+            .ok_or_else(|| not_found("workflow", name, version))?;
         let enabled = !entry.enabled;
         if enabled && let Some(other) = snap.clash_if_enabled(name, version) {
             let t = other
@@ -196,7 +205,7 @@ impl Registry {
         let snap = self.snapshot.load_full();
         let source = snap
             .get(name, version)
-            .ok_or_else(|| not_found(name, version))?
+            .ok_or_else(|| not_found("workflow", name, version))?
             .workflow
             .clone();
         if snap.get(name, new_version).is_some() {
@@ -205,7 +214,7 @@ impl Registry {
             )));
         }
         let relative = PathBuf::from("workflows").join(format!("{name}_{new_version}.yaml"));
-        let text = fork_text(&self.source_text(&source)?, new_version).map_err(Error::Io)?;
+        let text = fork_text(&self.source_text(&source.doc)?, new_version).map_err(Error::Io)?;
         let path = self.root.join(&relative);
         write_new(&path, &text).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
@@ -234,52 +243,91 @@ impl Registry {
         Ok(Forked { file: relative })
     }
 
-    /// Re-reads the project. On errors the previous state keeps serving and the diagnostics are
-    /// returned; stored flags are kept across YAML edits.
+    /// Re-reads the project. On errors (or a refused model migration) the previous state keeps
+    /// serving and the diagnostics are returned; stored flags are kept across YAML edits.
     pub async fn reload(&self) -> Result<Reloaded, Error> {
         let _w = self.write.lock().await;
-        let (root, app) = (self.root.clone(), self.app.clone());
-        let loaded = tokio::task::spawn_blocking(move || Project::load(&root, &app))
-            .await
-            .map_err(|e| Error::Io(format!("reload task failed: {e}")))?;
-        let (project, warnings) = loaded.map_err(|e| Error::Load(e.diagnostics))?;
-        let overrides = self
-            .store
-            .sync_workflow_versions(&rows(&project.workflows))
-            .await?;
-        let snapshot = Snapshot::build(project.workflows.clone(), &overrides)?;
+        let flags = self.store.model_overrides().await?;
+        let (project, warnings) = load(&self.root, &self.app, flags)
+            .await?
+            .map_err(|e| Error::Load(e.diagnostics))?;
+        let snapshot = prepare(&self.store, &project).await?;
         let versions = snapshot.entries().len();
+        self.install(project, snapshot);
+        Ok(Reloaded { versions, warnings })
+    }
+
+    /// Swaps in a new state: requests see the old or the new one, never a mix.
+    pub(super) fn install(&self, project: Project, snapshot: Snapshot) {
         self.snapshot.store(Arc::new(snapshot));
         self.project.store(Arc::new(project));
-        Ok(Reloaded { versions, warnings })
+    }
+
+    /// The loaded project (its models are the ones in use).
+    pub fn project(&self) -> Arc<Project> {
+        self.project.load_full()
     }
 
     /// The source document as written. Multi-document files whose text could not be split keep
     /// no per-document text: re-read the file and take the document by index, unexpanded.
-    fn source_text(&self, wf: &Workflow) -> Result<String, Error> {
-        if !wf.doc.text.trim().is_empty() {
-            return Ok(wf.doc.text.clone());
+    pub(super) fn source_text(&self, doc: &crate::spec::Document) -> Result<String, Error> {
+        if !doc.text.trim().is_empty() {
+            return Ok(doc.text.clone());
         }
-        let file = self.root.join(&wf.doc.file);
+        let file = self.root.join(&doc.file);
         let text = std::fs::read_to_string(&file)
             .map_err(|e| Error::Io(format!("reading {}: {e}", file.display())))?;
         let docs = crate::spec::yaml::parse_documents(&text).map_err(|e| Error::Io(e.message))?;
         let node = docs
-            .get(wf.doc.index)
+            .get(doc.index)
             .ok_or_else(|| Error::Io("the source document is gone".into()))?;
         serde_saphyr::to_string(&node.to_json()).map_err(|e| Error::Io(e.to_string()))
     }
 }
 
-fn not_found(name: &str, version: &str) -> Error {
+/// Loads the project at `root` on a blocking thread, with the admin's model flags.
+pub(super) async fn load(
+    root: &Path,
+    app: &App,
+    model_flags: Overrides,
+) -> Result<Result<(Project, Diagnostics), LoadError>, Error> {
+    let (root, app) = (root.to_path_buf(), app.clone());
+    tokio::task::spawn_blocking(move || Project::load_with(&root, &app, &ProcessEnv, &model_flags))
+        .await
+        .map_err(|e| Error::Io(format!("load task failed: {e}")))
+}
+
+/// Brings the model tables up to date (or refuses, changing nothing), records every workflow
+/// and model version, and builds the snapshot with the stored workflow flags.
+pub(super) async fn prepare(store: &Store, project: &Project) -> Result<Snapshot, Error> {
+    match crate::models::migrate::apply(store, &project.models).await {
+        Ok(changes) => {
+            for change in changes {
+                tracing::info!("model tables: {change}");
+            }
+        }
+        Err(MigrateError::Refused(diags)) => return Err(Error::Load(diags)),
+        Err(MigrateError::Store(e)) => return Err(e.into()),
+    }
+    store
+        .sync_model_versions(&super::models::rows(&project.models))
+        .await?;
+    let overrides = store
+        .sync_workflow_versions(&rows(&project.workflows))
+        .await?;
+    Ok(Snapshot::build(project.workflows.clone(), &overrides)?)
+}
+
+pub(super) fn not_found(what: &'static str, name: &str, version: &str) -> Error {
     Error::NotFound {
+        what,
         name: name.to_string(),
         version: version.to_string(),
     }
 }
 
 /// Creates a file that must not exist yet (no race between the check and the write).
-fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+pub(super) fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
