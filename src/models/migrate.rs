@@ -234,15 +234,19 @@ fn incompatible(def: &TableDef, w: &Wanted, o: &Column) -> Option<Diagnostic> {
         return Some(key_changed(def, w));
     }
     if c.class != o.class {
+        let was = if o.declared.is_empty() {
+            &o.class
+        } else {
+            &o.declared
+        };
         return Some(refusal(
             &w.origin,
             format!(
-                "field `{}` changed type from `{}` to `{}`, but table `{t}` holds values of the old type",
-                c.name, o.class, c.class
+                "field `{}` changed type from `{was}` to `{}`, but table `{t}` holds values of the old type",
+                c.name, c.declared
             ),
             &format!(
-                "keep the type `{}`; or add a new field with the new type and copy the data yourself; or give this version its own `tablename`",
-                o.class
+                "keep the type `{was}`; or add a new field with the new type and copy the data yourself; or give this version its own `tablename`"
             ),
         ));
     }

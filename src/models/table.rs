@@ -16,9 +16,12 @@ use crate::versions::natural_cmp;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
-    /// The storage class (`ColumnType::class`).
+    /// The storage class (`ColumnType::class`): what changes compare.
     #[serde(rename = "type")]
     pub class: String,
+    /// The type as declared (`integer`, `string`…), for messages.
+    #[serde(default)]
+    pub declared: String,
     #[serde(default)]
     pub primary_key: bool,
     /// A database-numbered integer key.
@@ -120,6 +123,7 @@ fn wanted(f: &Field, m: &super::Model) -> Wanted {
         column: Column {
             name: f.name.clone(),
             class: f.ty.class().to_string(),
+            declared: f.ty.name().to_string(),
             primary_key: f.primary_key,
             identity: f.identity(),
             nullable: f.nullable(),

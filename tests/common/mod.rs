@@ -3,8 +3,6 @@
 
 pub mod db;
 pub mod fake_llm;
-pub mod model_fixtures;
-pub mod models;
 pub mod server;
 
 use std::path::{Path, PathBuf};

@@ -41,7 +41,7 @@ impl Started {
             .engine()
             .run(
                 &wf,
-                super::object(input),
+                crate::common::object(input),
                 RunOptions {
                     events: Events::none(),
                     ..Default::default()

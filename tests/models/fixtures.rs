@@ -1,7 +1,7 @@
 //! The models and workflows the model tests share: a `Candidate` with a field of every type and
 //! every kind of default, an `Education` with a database-numbered key, related both ways.
 
-use super::TestProject;
+use crate::common::TestProject;
 
 pub const MODELS: &str = r#"
 kind: ModelDefinition

@@ -2,11 +2,9 @@
 //! operation, every type and default, the read variant (secure fields never returned),
 //! relations both ways, list filters and paging, and every failure kind with its route.
 
-mod common;
-
-use common::db::backends;
-use common::model_fixtures::project;
-use common::models::{Started, start};
+use crate::common::db::backends;
+use crate::fixtures::project;
+use crate::support::{Started, start};
 use serde_json::{Value, json};
 use weft::engine::FailureKind;
 
@@ -33,12 +31,17 @@ fn full_candidate(email: &str) -> Value {
 }
 
 async fn create(s: &Started, candidate: Value) -> Value {
-    s.value("create_candidate", json!({"candidate": candidate}), "candidate")
-        .await
+    s.value(
+        "create_candidate",
+        json!({"candidate": candidate}),
+        "candidate",
+    )
+    .await
 }
 
 fn is_uuid(v: &Value) -> bool {
-    v.as_str().is_some_and(|s| uuid::Uuid::parse_str(s).is_ok() && s == s.to_lowercase())
+    v.as_str()
+        .is_some_and(|s| uuid::Uuid::parse_str(s).is_ok() && s == s.to_lowercase())
 }
 
 #[tokio::test]
@@ -108,11 +111,22 @@ async fn defaults_fill_what_a_create_leaves_out() {
             4,
             "uuid4 defaults are random v4"
         );
-        assert!(is_uuid(&c["token"]), "a string field with `uuid4` gets one too");
+        assert!(
+            is_uuid(&c["token"]),
+            "a string field with `uuid4` gets one too"
+        );
         assert_eq!(c["applied_on"], json!(today));
         let seen = c["seen_at"].as_str().unwrap();
         assert!(seen.starts_with(&today) && !seen.ends_with('Z'), "{seen}");
-        for absent in ["name", "score", "rating", "big", "profile", "birthday", "interview_at"] {
+        for absent in [
+            "name",
+            "score",
+            "rating",
+            "big",
+            "profile",
+            "birthday",
+            "interview_at",
+        ] {
             assert_eq!(c[absent], Value::Null, "{absent}");
         }
         // An explicit null takes the default too.
@@ -152,7 +166,10 @@ async fn secure_fields_are_written_but_never_returned() {
         let f = e.failure.unwrap();
         assert_eq!(f.kind, FailureKind::Validation);
         let details = f.details.unwrap().to_string();
-        assert!(details.contains("ssn") && !details.contains("123456789"), "{details}");
+        assert!(
+            details.contains("ssn") && !details.contains("123456789"),
+            "{details}"
+        );
         assert!(!f.message.contains("123456789"), "{}", f.message);
         s.stop().await;
     }
@@ -213,11 +230,18 @@ async fn delete_then_every_operation_reports_not_found() {
         for (wf, input) in [
             ("read_candidate", json!({"id": c["id"]})),
             ("delete_candidate", json!({"id": c["id"]})),
-            ("update_candidate", json!({"id": c["id"], "changes": {"name": "x"}})),
+            (
+                "update_candidate",
+                json!({"id": c["id"], "changes": {"name": "x"}}),
+            ),
         ] {
             let f = s.failure(wf, input).await.failure.unwrap();
             assert_eq!(f.kind, FailureKind::NotFound, "{wf}: {}", f.message);
-            assert!(f.message.contains(c["id"].as_str().unwrap()), "{}", f.message);
+            assert!(
+                f.message.contains(c["id"].as_str().unwrap()),
+                "{}",
+                f.message
+            );
         }
         s.stop().await;
     }
@@ -283,7 +307,10 @@ async fn unique_violations_are_conflicts_routed_by_kind() {
         let s = start(p.path(), &db.url).await;
         create(&s, json!({"email": "dup@example.com", "ssn": "111"})).await;
         let f = s
-            .failure("create_candidate", json!({"candidate": {"email": "dup@example.com"}}))
+            .failure(
+                "create_candidate",
+                json!({"candidate": {"email": "dup@example.com"}}),
+            )
             .await
             .failure
             .unwrap();
@@ -292,7 +319,10 @@ async fn unique_violations_are_conflicts_routed_by_kind() {
         assert!(!f.message.contains("dup@example.com"), "{}", f.message);
         // Routed: `conflict` is taken before `error`; other failures take `error`.
         let out = s
-            .run("create_routed", json!({"candidate": {"email": "dup@example.com"}}))
+            .run(
+                "create_routed",
+                json!({"candidate": {"email": "dup@example.com"}}),
+            )
             .await
             .unwrap();
         assert_eq!(out.context.get("outcome"), Some(&json!("duplicate")));
@@ -304,7 +334,10 @@ async fn unique_violations_are_conflicts_routed_by_kind() {
         assert_eq!(out.context.get("outcome"), Some(&json!("other")));
         assert_eq!(out.context.get("kind"), Some(&json!("validation")));
         let out = s
-            .run("create_routed", json!({"candidate": {"email": "new@example.com"}}))
+            .run(
+                "create_routed",
+                json!({"candidate": {"email": "new@example.com"}}),
+            )
             .await
             .unwrap();
         assert_eq!(out.context.get("outcome"), Some(&json!("created")));
@@ -333,7 +366,11 @@ async fn relations_are_included_both_ways() {
         let bob = create(&s, json!({"email": "bob@example.com", "score": 7.0})).await;
         let lone = create(&s, json!({"email": "lone@example.com", "score": 1.0})).await;
         let mut ids = Vec::new();
-        for (who, school, year) in [(&ada, "Cambridge", 1830), (&ada, "Home", 1820), (&bob, "MIT", 1990)] {
+        for (who, school, year) in [
+            (&ada, "Cambridge", 1830),
+            (&ada, "Home", 1820),
+            (&bob, "MIT", 1990),
+        ] {
             let e = s
                 .value(
                     "add_education",
@@ -343,7 +380,12 @@ async fn relations_are_included_both_ways() {
                 .await;
             ids.push(e["id"].clone());
         }
-        assert_eq!(ids, [json!(1), json!(2), json!(3)], "{}: integer keys are numbered by the database", db.name);
+        assert_eq!(
+            ids,
+            [json!(1), json!(2), json!(3)],
+            "{}: integer keys are numbered by the database",
+            db.name
+        );
         let read = s
             .value("read_expanded", json!({"id": ada["id"]}), "candidate")
             .await;
@@ -386,7 +428,11 @@ async fn relations_are_included_both_ways() {
         let _ = lone;
         // many_to_one: each education row carries its candidate.
         let edu = s
-            .value("list_education", json!({"candidate_id": ada["id"]}), "education")
+            .value(
+                "list_education",
+                json!({"candidate_id": ada["id"]}),
+                "education",
+            )
             .await;
         assert_eq!(edu.as_array().unwrap().len(), 2);
         assert_eq!(edu[0]["year"], 1820);
@@ -401,7 +447,10 @@ async fn lists_filter_order_and_page() {
     for db in backends().await {
         let p = project();
         let s = start(p.path(), &db.url).await;
-        for (i, status) in ["new", "screening", "new", "hired", "new"].iter().enumerate() {
+        for (i, status) in ["new", "screening", "new", "hired", "new"]
+            .iter()
+            .enumerate()
+        {
             create(
                 &s,
                 json!({"email": format!("c{i}@example.com"), "status": status, "score": i}),
@@ -416,18 +465,39 @@ async fn lists_filter_order_and_page() {
                 .collect()
         };
         let page = |limit: Value, offset: Value| json!({"status": "new", "limit": limit, "offset": offset});
-        let all = s.value("list_candidates", page(json!(10), json!(0)), "candidates").await;
-        assert_eq!(emails(all), ["c4@example.com", "c2@example.com", "c0@example.com"], "{}", db.name);
-        let second = s
-            .value("list_candidates", page(json!("1"), json!("1")), "candidates")
+        let all = s
+            .value("list_candidates", page(json!(10), json!(0)), "candidates")
             .await;
-        assert_eq!(emails(second), ["c2@example.com"], "limit and offset from strings");
+        assert_eq!(
+            emails(all),
+            ["c4@example.com", "c2@example.com", "c0@example.com"],
+            "{}",
+            db.name
+        );
+        let second = s
+            .value(
+                "list_candidates",
+                page(json!("1"), json!("1")),
+                "candidates",
+            )
+            .await;
+        assert_eq!(
+            emails(second),
+            ["c2@example.com"],
+            "limit and offset from strings"
+        );
         // Without options: every record (limit 100), by key = creation order for v7 keys.
         let every = s.value("list_all", json!({}), "list_result").await;
         assert_eq!(every.as_array().unwrap().len(), 5);
         assert_eq!(every[0]["email"], "c0@example.com");
         // A null filter matches NULL.
-        let none = s.value("list_candidates", json!({"status": null, "limit": 5, "offset": 0}), "candidates").await;
+        let none = s
+            .value(
+                "list_candidates",
+                json!({"status": null, "limit": 5, "offset": 0}),
+                "candidates",
+            )
+            .await;
         assert_eq!(none, json!([]));
         // Out of range.
         let f = s
@@ -438,11 +508,18 @@ async fn lists_filter_order_and_page() {
         assert_eq!(f.kind, FailureKind::Validation);
         assert_eq!(f.details.unwrap()[0]["field"], "limit");
         let f = s
-            .failure("list_candidates", json!({"status": "fired", "limit": 1, "offset": 0}))
+            .failure(
+                "list_candidates",
+                json!({"status": "fired", "limit": 1, "offset": 0}),
+            )
             .await
             .failure
             .unwrap();
-        assert_eq!(f.kind, FailureKind::Validation, "a filter value is checked too");
+        assert_eq!(
+            f.kind,
+            FailureKind::Validation,
+            "a filter value is checked too"
+        );
         s.stop().await;
     }
 }

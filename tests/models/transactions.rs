@@ -2,12 +2,10 @@
 //! `spec.transaction: run` commits a run's writes together, and rolls them all back when the run
 //! fails. A failed step inside a run transaction (routed) leaves it usable.
 
-mod common;
-
-use common::TestProject;
-use common::db::backends;
-use common::model_fixtures::MODELS;
-use common::models::{Started, start};
+use crate::common::TestProject;
+use crate::common::db::backends;
+use crate::fixtures::MODELS;
+use crate::support::{Started, start};
 use serde_json::{Value, json};
 
 fn workflow(name: &str, transaction: &str) -> String {
@@ -67,9 +65,15 @@ async fn a_failing_run_rolls_back_every_write_of_the_run() {
         let s = start(p.path(), &db.url).await;
         let e = s.failure("atomic", input("a@x.org", "b@x.org", true)).await;
         assert_eq!(e.step.as_deref(), Some("boom"), "{}", db.name);
-        assert_eq!(emails(&s).await, Vec::<String>::new(), "{}: nothing stays", db.name);
+        assert_eq!(
+            emails(&s).await,
+            Vec::<String>::new(),
+            "{}: nothing stays",
+            db.name
+        );
         // The same steps without `transaction: run`: each step committed on its own.
-        s.failure("per_step", input("a@x.org", "b@x.org", true)).await;
+        s.failure("per_step", input("a@x.org", "b@x.org", true))
+            .await;
         assert_eq!(emails(&s).await, ["a@x.org", "b@x.org"], "{}", db.name);
         s.stop().await;
     }
@@ -85,7 +89,12 @@ async fn a_successful_run_commits_its_writes_together_and_reads_its_own_writes()
             .await
             .unwrap();
         // A read inside the transaction sees the run's own create.
-        assert_eq!(out.context.get("seen"), out.context.get("first"), "{}", db.name);
+        assert_eq!(
+            out.context.get("seen"),
+            out.context.get("first"),
+            "{}",
+            db.name
+        );
         assert_eq!(emails(&s).await, ["a@x.org", "b@x.org"], "{}", db.name);
         s.stop().await;
     }
@@ -112,7 +121,12 @@ async fn a_routed_failure_inside_the_transaction_keeps_it_usable() {
         );
         assert_eq!(
             emails(&s).await,
-            ["new@x.org", "other@x.org", "taken@x.org", "taken@x.org.recovered"],
+            [
+                "new@x.org",
+                "other@x.org",
+                "taken@x.org",
+                "taken@x.org.recovered"
+            ],
             "{}",
             db.name
         );
@@ -123,7 +137,12 @@ async fn a_routed_failure_inside_the_transaction_keeps_it_usable() {
         assert_eq!(e.step.as_deref(), Some("boom"));
         assert_eq!(
             emails(&s).await,
-            ["new@x.org", "other@x.org", "taken@x.org", "taken@x.org.recovered"],
+            [
+                "new@x.org",
+                "other@x.org",
+                "taken@x.org",
+                "taken@x.org.recovered"
+            ],
             "{}",
             db.name
         );
@@ -141,7 +160,10 @@ async fn concurrent_run_transactions_each_commit_their_own_writes() {
             tokio::spawn(async move {
                 let fail = i % 2 == 1;
                 let r = s
-                    .run("atomic", input(&format!("a{i}@x.org"), &format!("b{i}@x.org"), fail))
+                    .run(
+                        "atomic",
+                        input(&format!("a{i}@x.org"), &format!("b{i}@x.org"), fail),
+                    )
                     .await;
                 (i, r.is_ok())
             })
