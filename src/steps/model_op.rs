@@ -12,7 +12,7 @@
 //! ```
 //!
 //! `payload` (create, update) is a mapping with templated values or one `"{{ template }}"`
-//! yielding an object; `filters` (list) an equality mapping with templated values; `limit`
+//! yielding an object (without it: the context's keys that are fields of the model); `filters` (list) an equality mapping with templated values; `limit`
 //! (default 100, at most 1000), `offset` and `order_by` (`field` or `-field`) shape a list.
 //! Results: the record (read variant) for create/read/update, a list for list, and
 //! `{"deleted": true, "id": …}` for delete. Signal `default` on success; failures `not_found`,
@@ -92,7 +92,8 @@ enum Amount {
 #[derive(Debug)]
 enum Op {
     Create {
-        payload: TemplatedValue,
+        /// `None`: the context's keys that are fields of the model.
+        payload: Option<TemplatedValue>,
     },
     Read {
         id: TemplatedValue,
@@ -109,7 +110,7 @@ enum Op {
     },
     Update {
         id: TemplatedValue,
-        payload: TemplatedValue,
+        payload: Option<TemplatedValue>,
     },
     Delete {
         id: TemplatedValue,
@@ -181,7 +182,7 @@ impl ModelOp {
 
     fn render(&self, cx: &StepCx<'_>) -> Result<Input, StepFailure> {
         Ok(match &self.op {
-            Op::Create { payload } => Input::Create(self.object(cx.render_value(payload)?)?),
+            Op::Create { payload } => Input::Create(self.payload(cx, payload.as_ref())?),
             Op::Read { id, .. } => Input::Read(cx.render_value(id)?),
             Op::List {
                 filters,
@@ -196,12 +197,29 @@ impl ModelOp {
                 limit: amount(cx, limit, "limit", 1, MAX_LIMIT)? as u32,
                 offset: amount(cx, offset, "offset", 0, i64::MAX as u64)?,
             },
-            Op::Update { id, payload } => Input::Update(
-                cx.render_value(id)?,
-                self.object(cx.render_value(payload)?)?,
-            ),
+            Op::Update { id, payload } => {
+                Input::Update(cx.render_value(id)?, self.payload(cx, payload.as_ref())?)
+            }
             Op::Delete { id } => Input::Delete(cx.render_value(id)?),
         })
+    }
+
+    /// The payload: rendered (it must be an object), or without one the context's keys that
+    /// name fields of the model (what `input_schema: context` validated).
+    fn payload(
+        &self,
+        cx: &StepCx<'_>,
+        payload: Option<&TemplatedValue>,
+    ) -> Result<Map<String, Value>, StepFailure> {
+        match payload {
+            Some(p) => self.object(cx.render_value(p)?),
+            None => Ok(self
+                .model
+                .fields
+                .iter()
+                .filter_map(|f| Some((f.name.clone(), cx.ctx.get(&f.name)?.clone())))
+                .collect()),
+        }
     }
 
     /// A rendered payload must be an object.

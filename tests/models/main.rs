@@ -8,6 +8,7 @@
 mod common;
 
 mod fixtures;
+mod http;
 mod migrations;
 mod op;
 mod queries;

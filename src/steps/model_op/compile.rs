@@ -157,17 +157,17 @@ fn record_id(
     cx.templated_value(node, &format!("{}.record_id", step.path))
 }
 
-/// A mapping of field → templated value, or one template yielding an object.
+/// A mapping of field → templated value, or one template yielding an object; absent, the
+/// context's own fields (`Some(None)`).
 fn payload(
     node: Option<&Node>,
     m: &Model,
     step: &StepSpec,
     cx: &mut CompileCx<'_, '_>,
-) -> Option<TemplatedValue> {
+) -> Option<Option<TemplatedValue>> {
     let path = format!("{}.payload", step.path);
     let Some(node) = node else {
-        missing(step, "payload", "create/update", cx);
-        return None;
+        return Some(None);
     };
     match &node.value {
         Y::Map(entries) => {
@@ -187,7 +187,7 @@ fn payload(
             return None;
         }
     }
-    cx.templated_value(node, &path)
+    cx.templated_value(node, &path).map(Some)
 }
 
 /// A key of `payload` or `filters` names a field of the model.
