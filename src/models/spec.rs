@@ -109,11 +109,9 @@ pub fn parse_model(doc: &Document, sink: &mut Sink<'_>) -> Option<Parts> {
         None => snake_case(&name.value),
     };
     let mut fields = parse_fields(&env.spec.fields, sink);
-    let pk = primary_key(&mut fields, &env.spec.fields, sink)?;
+    let pk = primary_key(&mut fields, &env.spec.fields, sink);
     let relations = parse_relations(env.spec.relations.as_ref(), &fields, sink);
-    if sink.error_count() > errors_before {
-        return None;
-    }
+    let pk = pk.filter(|_| sink.error_count() == errors_before)?;
     let version = env
         .metadata
         .schema_version
@@ -169,12 +167,14 @@ fn parse_fields(node: &Node, sink: &mut Sink<'_>) -> Vec<Field> {
         return Vec::new();
     };
     let mut fields: Vec<Field> = Vec::with_capacity(items.len());
+    // Every name read, even of fields with other problems, so duplicates are always caught.
+    let mut seen: Vec<Located<String>> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let path = format!("spec.fields[{i}]");
         let Some(spec) = sink.ok(from_node::<FieldSpec>(item, &path)) else {
             continue;
         };
-        if let Some(first) = fields.iter().find(|f| f.name == spec.name.value) {
+        if let Some(first) = seen.iter().find(|f| f.value == spec.name.value) {
             sink.push(
                 Diagnostic::error(
                     Code::InvalidValue,
@@ -186,6 +186,7 @@ fn parse_fields(node: &Node, sink: &mut Sink<'_>) -> Vec<Field> {
             );
             continue;
         }
+        seen.push(spec.name.clone());
         if let Some(f) = read_field(spec, &path, sink) {
             fields.push(f);
         }
@@ -243,6 +244,7 @@ fn read_field(spec: FieldSpec, path: &str, sink: &mut Sink<'_>) -> Option<Field>
         description: spec.description,
         pos: spec.name.pos,
         path: path.to_string(),
+        type_pos: spec.ty.pos,
     };
     if let Some(d) = &spec.default {
         field.default = Some(read_default(d, &field, path, sink)?);
@@ -421,6 +423,7 @@ fn implicit_id(pos: Pos) -> Field {
         description: Some("generated UUID (v7)".into()),
         pos,
         path: "spec.fields".into(),
+        type_pos: pos,
     }
 }
 

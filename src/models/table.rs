@@ -255,10 +255,17 @@ fn conflict(f: &Field, m: &super::Model, g: &Field, earlier: &super::Model) -> D
         ),
     )
     .in_file(&m.doc.file)
-    .at(f.pos)
+    .at(f.type_pos)
     .path(format!("{}.type", f.path))
-    .help(format!(
-        "keep the type of `{}`, or give version `{}` its own `tablename` and copy the data yourself",
-        f.name, m.version
-    ))
+    .help(if f.name == g.name {
+        format!(
+            "keep the type of `{}`, or give version `{}` its own `tablename` and copy the data yourself",
+            f.name, m.version
+        )
+    } else {
+        format!(
+            "keep `{}` as the key, or give version `{}` its own `tablename` and copy the data yourself",
+            g.name, m.version
+        )
+    })
 }

@@ -146,6 +146,8 @@ pub struct Field {
     /// Where the field's name is written, and its JSON path (`spec.fields[2]`).
     pub pos: Pos,
     pub path: String,
+    /// Where its `type` is written.
+    pub type_pos: Pos,
 }
 
 impl Field {

@@ -242,6 +242,7 @@ mod tests {
             description: None,
             pos: Pos::default(),
             path: String::new(),
+            type_pos: Pos::default(),
         }
     }
 

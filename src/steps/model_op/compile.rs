@@ -77,8 +77,8 @@ fn resolve_model(
                 ),
             )
             .help(format!(
-                "add it to the workflow: `context: {0}` (or to the list: `context: [..., {0}]`)",
-                name.value
+                "add it to the workflow: `context: {}`",
+                with_model(cx, &name.value)
             )),
         };
         cx.error(d.at(name.pos).path(format!("{p}.model")));
@@ -87,6 +87,19 @@ fn resolve_model(
     let version = declared.version.as_ref().map(|v| v.value.as_str());
     // An unresolved context model is reported by the workflow's context check.
     cx.model_defs.resolve(&name.value, version).ok().cloned()
+}
+
+/// The workflow's context with `name` added, as the author would write it.
+fn with_model(cx: &CompileCx<'_, '_>, name: &str) -> String {
+    let mut names: Vec<&str> = cx
+        .context
+        .map(|c| c.models.iter().map(|m| m.name.value.as_str()).collect())
+        .unwrap_or_default();
+    names.push(name);
+    match names.as_slice() {
+        [one] => one.to_string(),
+        many => format!("[{}]", many.join(", ")),
+    }
 }
 
 /// Options that do nothing for this operation are errors, pointing at the option.
@@ -240,11 +253,16 @@ fn list(spec: &Spec, m: &Model, step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> 
             }
         }
     }
+    // Each option is checked even when an earlier one is wrong: every problem in one pass.
+    let include = includes(spec.include.as_ref(), m, p, cx);
+    let limit = amount(spec.limit.as_ref(), LIMIT, p, cx);
+    let offset = amount(spec.offset.as_ref(), OFFSET, p, cx);
+    let order = order_by(spec.order_by.as_ref(), m, p, cx);
     Some(Op::List {
-        include: includes(spec.include.as_ref(), m, p, cx)?,
-        limit: amount(spec.limit.as_ref(), LIMIT, p, cx)?,
-        offset: amount(spec.offset.as_ref(), OFFSET, p, cx)?,
-        order: order_by(spec.order_by.as_ref(), m, p, cx)?,
+        include: include?,
+        limit: limit?,
+        offset: offset?,
+        order: order?,
         filters,
     })
 }
