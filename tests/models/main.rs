@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod example;
 mod fixtures;
 mod http;
 mod migrations;
