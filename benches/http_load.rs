@@ -7,9 +7,11 @@
 //!
 //! `cargo bench --bench http_load` (environment: `LOAD_SECONDS`, `LOAD_CONCURRENCY`)
 
+#[path = "load/driver.rs"]
+mod driver;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::routing::post;
@@ -18,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 use weft::App;
 use weft::http::AppState;
 use weft::versions::Registry;
+
+use driver::{Target, drive, env_or, report, runtime};
 
 const WORKFLOW: &str = r#"
 kind: Workflow
@@ -36,13 +40,6 @@ spec:
     - { id: big, kind: response, mapping: { greeting: greeting, size: amount, doubled: doubled }, routes: { default: END } }
     - { id: small, kind: response, mapping: { greeting: greeting, size: amount, doubled: doubled } }
 "#;
-
-fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -66,43 +63,28 @@ fn main() {
     let client_rt = runtime();
     let body = json!({"name": "ada", "amount": 150});
     let expected = json!({"greeting": "hello ada", "size": 150, "doubled": 300});
+    let check = |v: &Value| v == &expected;
+    let bare_target = Target {
+        addr: bare_addr,
+        path: "/bare",
+        body: &body,
+        check: &check,
+    };
+    let weft_target = Target {
+        addr: weft_addr,
+        path: "/api/bench",
+        body: &body,
+        check: &check,
+    };
     println!(
         "{seconds} s per target, {concurrency} connections, server and client on one thread each\n"
     );
     // Interleaved, best of two each: order effects (caches, CPU frequency) cancel out.
-    let mut bare = client_rt.block_on(drive(
-        bare_addr,
-        "/bare",
-        &body,
-        &expected,
-        seconds,
-        concurrency,
-    ));
-    let mut weft = client_rt.block_on(drive(
-        weft_addr,
-        "/api/bench",
-        &body,
-        &expected,
-        seconds,
-        concurrency,
-    ));
+    let mut bare = client_rt.block_on(drive(&bare_target, seconds, concurrency));
+    let mut weft = client_rt.block_on(drive(&weft_target, seconds, concurrency));
     if !smoke {
-        let bare2 = client_rt.block_on(drive(
-            bare_addr,
-            "/bare",
-            &body,
-            &expected,
-            seconds,
-            concurrency,
-        ));
-        let weft2 = client_rt.block_on(drive(
-            weft_addr,
-            "/api/bench",
-            &body,
-            &expected,
-            seconds,
-            concurrency,
-        ));
+        let bare2 = client_rt.block_on(drive(&bare_target, seconds, concurrency));
+        let weft2 = client_rt.block_on(drive(&weft_target, seconds, concurrency));
         bare = if bare2.rps > bare.rps { bare2 } else { bare };
         weft = if weft2.rps > weft.rps { weft2 } else { weft };
     }
@@ -113,14 +95,6 @@ fn main() {
         100.0 * weft.rps / bare.rps
     );
     shutdown.cancel();
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 async fn start_weft(root: &std::path::Path, shutdown: CancellationToken) -> SocketAddr {
@@ -157,84 +131,4 @@ async fn start_bare(shutdown: CancellationToken) -> SocketAddr {
             .await
     });
     addr
-}
-
-struct Result {
-    rps: f64,
-    latencies: Vec<Duration>,
-}
-
-async fn drive(
-    addr: SocketAddr,
-    path: &str,
-    body: &Value,
-    expected: &Value,
-    seconds: u64,
-    concurrency: usize,
-) -> Result {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .http1_only()
-        .build()
-        .unwrap();
-    let url = format!("http://{addr}{path}");
-    let payload = serde_json::to_vec(body).unwrap();
-    // Warm up and check the answer once.
-    let got: Value = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(payload.clone())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(&got, expected, "{path} answers the expected JSON");
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (client, url, payload) = (client.clone(), url.clone(), payload.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(1 << 16);
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let resp = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(payload.clone())
-                        .send()
-                        .await
-                        .unwrap();
-                    assert!(resp.status().is_success());
-                    let _ = resp.bytes().await.unwrap();
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    Result {
-        rps: latencies.len() as f64 / elapsed,
-        latencies,
-    }
-}
-
-fn report(name: &str, r: &Result) {
-    let pct =
-        |p: f64| r.latencies[((r.latencies.len() as f64 * p) as usize).min(r.latencies.len() - 1)];
-    println!(
-        "{name:<24} {:>9.0} req/s   p50 {:>7.2?}   p99 {:>7.2?}   ({} requests)",
-        r.rps,
-        pct(0.50),
-        pct(0.99),
-        r.latencies.len()
-    );
 }

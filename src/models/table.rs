@@ -255,8 +255,12 @@ fn conflict(f: &Field, m: &super::Model, g: &Field, earlier: &super::Model) -> D
         ),
     )
     .in_file(&m.doc.file)
-    .at(f.type_pos)
-    .path(format!("{}.type", f.path))
+    .at(if f.name == g.name { f.type_pos } else { f.pos })
+    .path(if f.name == g.name {
+        format!("{}.type", f.path)
+    } else {
+        format!("{}.name", f.path)
+    })
     .help(if f.name == g.name {
         format!(
             "keep the type of `{}`, or give version `{}` its own `tablename` and copy the data yourself",

@@ -52,16 +52,25 @@ async fn candidate_screening_end_to_end() {
         assert!(body.get("ssn").is_none(), "{body}");
         let id = body["id"].as_str().unwrap().to_string();
         let (_, bob) = http
-            .post("/api/candidates", json!({"email": "bob@example.com", "name": "Bob"}))
+            .post(
+                "/api/candidates",
+                json!({"email": "bob@example.com", "name": "Bob"}),
+            )
             .await;
         let bob_id = bob["id"].as_str().unwrap().to_string();
 
         // The same email again: the conflict route answers 409; bad input: 422.
         let (status, body) = http.post("/api/candidates", ada).await;
         assert_eq!(status, 409, "{name}: {body}");
-        assert!(body["error"].as_str().unwrap().contains("`email`"), "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("`email`"),
+            "{body}"
+        );
         let (status, body) = http
-            .post("/api/candidates", json!({"email": "x@example.com", "status": "boss"}))
+            .post(
+                "/api/candidates",
+                json!({"email": "x@example.com", "status": "boss"}),
+            )
             .await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(body["error"]["code"], "validation_failed");
@@ -69,25 +78,40 @@ async fn candidate_screening_end_to_end() {
         // Education for Ada, then for nobody.
         for (school, year) in [("Cambridge", "1833-06-01"), ("Home", "1830-01-01")] {
             let (status, body) = http
-                .post(&format!("/api/candidates/{id}/education"), json!({"school": school, "graduated": year}))
+                .post(
+                    &format!("/api/candidates/{id}/education"),
+                    json!({"school": school, "graduated": year}),
+                )
                 .await;
             assert_eq!(status, 201, "{name}: {body}");
             assert_eq!(body["candidate_id"], json!(id));
         }
         let nobody = uuid::Uuid::new_v4();
         let (status, _) = http
-            .post(&format!("/api/candidates/{nobody}/education"), json!({"school": "X"}))
+            .post(
+                &format!("/api/candidates/{nobody}/education"),
+                json!({"school": "X"}),
+            )
             .await;
         assert_eq!(status, 404, "{name}");
 
         // Screening: both updates commit together.
         let (status, body) = http
-            .post(&format!("/api/candidates/{id}/screen"), json!({"score": 8.5}))
+            .post(
+                &format!("/api/candidates/{id}/screen"),
+                json!({"score": 8.5}),
+            )
             .await;
         assert_eq!(status, 200, "{name}: {body}");
-        assert_eq!((body["status"].clone(), body["score"].clone()), (json!("interview"), json!(8.5)));
+        assert_eq!(
+            (body["status"].clone(), body["score"].clone()),
+            (json!("interview"), json!(8.5))
+        );
         let (_, body) = http
-            .post(&format!("/api/candidates/{bob_id}/screen"), json!({"score": 3}))
+            .post(
+                &format!("/api/candidates/{bob_id}/screen"),
+                json!({"score": 3}),
+            )
             .await;
         assert_eq!(body["status"], "rejected");
 

@@ -7,9 +7,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod docs;
 mod example;
 mod fixtures;
 mod http;
+mod lists;
 mod migrations;
 mod op;
 mod queries;
