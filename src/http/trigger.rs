@@ -179,26 +179,38 @@ async fn run(
         mut from_url,
         query,
     } = raw;
-    // Path parameters win over body or query fields of the same name.
+    let trigger = workflow.trigger.as_ref();
+    let schema = trigger.and_then(|t| t.input.as_ref());
+    // Path parameters win over body or query fields of the same name. One the input schema
+    // declares is validated (and coerced) with the rest; one it does not declare (`{id}` beside
+    // a `Model.update` schema) is kept as is rather than dropped or rejected.
+    let mut undeclared = Vec::new();
     for (k, v) in params {
         let decoded = percent_encoding::percent_decode_str(&v)
             .decode_utf8_lossy()
             .into_owned();
+        if schema.is_some_and(|s| s.field(&k).is_none()) {
+            fields.remove(&k);
+            undeclared.push((k, Value::String(decoded)));
+            continue;
+        }
         fields.insert(k.clone(), Value::String(decoded));
         from_url.push(k);
     }
-    let trigger = workflow.trigger.as_ref();
     let input = match trigger.and_then(|t| t.input.as_ref().map(|s| (t, s))) {
         Some((t, schema)) => {
-            schema
-                .validate_input(fields, t.extra, &from_url)
-                .map_err(|errors| {
-                    let n = errors.len();
-                    ApiError::validation(
-                        format!("{n} invalid input field(s)"),
-                        serde_json::to_value(errors).unwrap_or(Value::Null),
-                    )
-                })?
+            let mut input =
+                schema
+                    .validate_input(fields, t.extra, &from_url)
+                    .map_err(|errors| {
+                        let n = errors.len();
+                        ApiError::validation(
+                            format!("{n} invalid input field(s)"),
+                            serde_json::to_value(errors).unwrap_or(Value::Null),
+                        )
+                    })?;
+            input.extend(undeclared);
+            input
         }
         None => fields,
     };

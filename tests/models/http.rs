@@ -72,6 +72,20 @@ spec:
     - { id: respond, kind: response, source: candidate }
 ---
 kind: Workflow
+metadata: { name: update_candidate }
+spec:
+  trigger:
+    path: "/api/candidates/{id}"
+    method: PATCH
+    input_schema: Candidate.update
+    additional_fields: reject
+    response_schema: Candidate.read
+  context: Candidate
+  steps:
+    - { id: update, kind: model-op, model: Candidate, operation: update, record_id: "{{ id }}", output: candidate }
+    - { id: respond, kind: response, source: candidate }
+---
+kind: Workflow
 metadata: { name: apply_unchecked }
 spec:
   trigger: { path: /api/unchecked }
@@ -141,6 +155,32 @@ async fn context_schemas_validate_input_and_shape_the_response() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["email"], "ada@x.org");
         assert!(r.body.get("ssn").is_none());
+
+        // The update variant, with the `{id}` path parameter it does not declare.
+        let path = format!("/api/candidates/{id}");
+        let r = oneshot(
+            &st,
+            json_request("PATCH", &path, &json!({"status": "hired"})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {}", db.name, r.text);
+        assert_eq!(
+            (r.body["status"].clone(), r.body["email"].clone()),
+            (json!("hired"), json!("ada@x.org"))
+        );
+        let r = oneshot(
+            &st,
+            json_request("PATCH", &path, &json!({"status": "fired", "x": 1})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        let fields: Vec<&str> = r.body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["status", "x"]);
 
         // A conflict nobody routes is the documented 500 step_failed, naming the kind.
         let r = oneshot(
