@@ -69,7 +69,18 @@ pub async fn apply(store: &Store, models: &Models) -> Result<Vec<String>, Error>
     for (def, p) in plans {
         let mut conn = tx.conn();
         for sql in &p.statements {
-            execute(&mut conn, sql).await?;
+            // E.g. a new `unique` on a column whose rows hold duplicates: refused like the rest
+            // (the transaction rolls back when dropped).
+            if let Err(e) = execute(&mut conn, sql).await {
+                let d = refusal(
+                    &def.owner,
+                    format!("changing table `{}` failed: {e}", def.name),
+                    "fix the rows the database complains about, or revert the change to the model",
+                );
+                let mut diags = Diagnostics::default();
+                diags.push(d);
+                return Err(Error::Refused(diags));
+            }
         }
         let columns = serde_json::to_string(&def.recorded()).unwrap_or_default();
         record_columns(&mut conn, &def.name, &columns).await?;

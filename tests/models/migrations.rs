@@ -332,3 +332,38 @@ async fn a_reload_applies_additive_changes_and_rejects_destructive_ones() {
         s.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_change_the_rows_do_not_allow_is_refused_and_rolled_back() {
+    for db in backends().await {
+        let p = project();
+        let s = start(p.path(), &db.url).await;
+        for _ in 0..2 {
+            s.value(
+                "create_person",
+                json!({"person": {"email": "twice@x.org"}}),
+                "person",
+            )
+            .await;
+        }
+        s.stop().await;
+        // `unique` on a column holding duplicates: the index cannot be built.
+        let models = edited(
+            "{ name: email, type: string, required: true }",
+            "{ name: email, type: string, required: true, unique: true }",
+        ) + "    - { name: extra, type: text }\n";
+        let rendered = refused(&p, &db, &models).await;
+        assert!(
+            rendered.contains("changing table `people` failed"),
+            "{}: {rendered}",
+            db.name
+        );
+        // Nothing was applied: not even the new column that came before it.
+        p.write("models/person.yaml", V1);
+        let s = start(p.path(), &db.url).await;
+        let all = people(&s).await;
+        assert_eq!(all.as_array().unwrap().len(), 2);
+        assert!(all[0].get("extra").is_none(), "{}", all[0]);
+        s.stop().await;
+    }
+}
