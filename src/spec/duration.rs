@@ -35,7 +35,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 fn from_secs(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && secs >= 0.0 && secs < 1e12).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && (0.0..1e12).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
 impl<'de> Deserialize<'de> for Seconds {

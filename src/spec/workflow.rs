@@ -374,6 +374,8 @@ pub const STEP_KINDS: &[(&str, &[&str])] = &[
 ];
 
 /// Resolves a `kind:` spelling to its canonical name, or a diagnostic with a suggestion.
+// A diagnostic is the error here, and it is built once per bad step: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn canonical_step_kind(kind: &Located<String>, path: &str) -> Result<&'static str, Diagnostic> {
     for (canonical, aliases) in STEP_KINDS {
         if kind.value == *canonical || aliases.contains(&kind.value.as_str()) {

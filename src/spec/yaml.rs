@@ -334,9 +334,7 @@ pub fn split_document_texts(text: &str, expected: usize) -> Option<Vec<String>> 
         let is_marker = |m: &str| {
             trimmed == m || trimmed.starts_with(&format!("{m} #")) || trimmed.starts_with(&format!("{m}\t"))
         };
-        if is_marker("---") {
-            docs.push(String::new());
-        } else if is_marker("...") {
+        if is_marker("---") || is_marker("...") {
             docs.push(String::new());
         } else if trimmed.starts_with("--- ") {
             // `--- value` on the marker line: too unusual to split by text.
@@ -1060,6 +1058,7 @@ mod tests {
         #[serde(default)]
         routes: BTreeMap<String, Located<String>>,
         #[serde(default)]
+        #[allow(dead_code)]
         timeout: Option<u32>,
     }
 
