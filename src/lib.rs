@@ -12,7 +12,8 @@
 //! - [`nodes`]: functional nodes — built-ins, Rust-registered ([`App`]), external programs.
 //! - [`versions`]: which version of a workflow serves.
 //! - [`project`]: loading a project directory end to end.
-//! - [`config`]: `weft.yaml`.
+//! - [`config`]: `weft.yaml`, the project config.
+//! - [`mcp`]: MCP client sessions (stdio, legacy SSE, streamable HTTP), pooled per server.
 //! - [`cli`]: the command line (the binary edge).
 
 pub mod app;

@@ -22,17 +22,26 @@ pub use template::{RenderError, Template, TemplateBuilder, TemplatedValue, Templ
 pub struct Services {
     /// One pooled HTTP client (keep-alive, HTTP/2 when offered, rustls) for every outgoing call.
     pub http: reqwest::Client,
+    /// The same, but redirects are returned rather than followed: `api_call` follows them itself
+    /// so that each hop is checked against `http.allowed_hosts` and credentials stay with the
+    /// origin they were written for.
+    pub http_direct: reqwest::Client,
 }
 
 impl Default for Services {
     fn default() -> Self {
         // reqwest is built without a default crypto provider (ring everywhere, no C build).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .build()
-            .expect("an HTTP client with the ring provider installed always builds");
-        Services { http }
+        let client = |redirects: reqwest::redirect::Policy| {
+            reqwest::Client::builder()
+                .user_agent(concat!("weft/", env!("CARGO_PKG_VERSION")))
+                .pool_idle_timeout(std::time::Duration::from_secs(90))
+                .redirect(redirects)
+                .build()
+                .expect("an HTTP client with the ring provider installed always builds")
+        };
+        let http = client(reqwest::redirect::Policy::default());
+        let http_direct = client(reqwest::redirect::Policy::none());
+        Services { http, http_direct }
     }
 }

@@ -4,6 +4,8 @@
 //! Adding a kind: write `steps/<kind>.rs` with a `compile(step, cx) -> Option<Self>` and a `run`,
 //! add a variant to [`StepKind`] and a line to [`compile`].
 
+pub mod api_call;
+pub mod extract;
 pub mod functional;
 pub mod response;
 pub mod router;
@@ -39,6 +41,7 @@ pub enum StepKind {
     Functional(functional::Functional),
     Router(router::Router),
     Response(response::Response),
+    ApiCall(Box<api_call::ApiCall>),
     /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
     NotImplemented(&'static str),
 }
@@ -50,6 +53,7 @@ impl StepKind {
             StepKind::Functional(_) => "functional",
             StepKind::Router(_) => "router",
             StepKind::Response(_) => "response",
+            StepKind::ApiCall(_) => "api_call",
             StepKind::NotImplemented(k) => k,
         }
     }
@@ -59,6 +63,7 @@ impl StepKind {
             StepKind::Functional(s) => s.run(cx).await,
             StepKind::Router(s) => s.run(cx),
             StepKind::Response(s) => s.run(cx),
+            StepKind::ApiCall(s) => s.run(cx).await,
             StepKind::NotImplemented(k) => Err(StepFailure::new(
                 FailureKind::NotImplemented,
                 format!("step kind `{k}` is not implemented in this version of weft"),
@@ -73,6 +78,7 @@ pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) 
         "functional" => StepKind::Functional(functional::Functional::compile(step, cx)?),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
+        "api_call" => StepKind::ApiCall(Box::new(api_call::ApiCall::compile(step, cx)?)),
         other => {
             cx.sink.push(
                 Diagnostic::warning(
