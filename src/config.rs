@@ -96,6 +96,10 @@ impl HostPattern {
     /// Parses an entry; the error says what is wrong.
     pub fn parse(text: &str) -> Result<HostPattern, String> {
         let t = text.trim().to_ascii_lowercase();
+        if let Some((_, rest)) = t.split_once("://") {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            return Err(format!("`{text}` is a URL; write the host only (`{host}`)"));
+        }
         let (subdomains, rest) = match t.strip_prefix("*.") {
             Some(r) => (true, r.to_string()),
             None => (false, t.clone()),
