@@ -21,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod graph;
+pub mod mcp;
 pub mod nodes;
 pub mod project;
 pub mod spec;

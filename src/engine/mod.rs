@@ -26,6 +26,16 @@ pub struct Services {
     /// so that each hop is checked against `http.allowed_hosts` and credentials stay with the
     /// origin they were written for.
     pub http_direct: reqwest::Client,
+    /// MCP sessions, one per server definition, shared by every run.
+    pub mcp: crate::mcp::Pool,
+}
+
+impl Services {
+    /// Closes long-lived connections and reaps child processes (MCP stdio servers). Call it
+    /// before the process exits.
+    pub async fn shutdown(&self) {
+        self.mcp.shutdown().await;
+    }
 }
 
 impl Default for Services {
@@ -42,6 +52,7 @@ impl Default for Services {
         };
         let http = client(reqwest::redirect::Policy::default());
         let http_direct = client(reqwest::redirect::Policy::none());
-        Services { http, http_direct }
+        let mcp = crate::mcp::Pool::new(http.clone());
+        Services { http, http_direct, mcp }
     }
 }

@@ -232,11 +232,12 @@ impl ApiCall {
             cx.ctx.set_path(meta_key, meta(&resp));
         }
         let retry_after = resp.retry_after();
-        let body = resp.body;
         if status.is_success() {
-            self.extract.apply(&body, cx.ctx)?;
+            self.extract.store(resp.body, &self.output_key, cx.ctx)?;
+        } else {
+            // An error body is kept for the error route; extraction is for successful answers.
+            cx.ctx.set_path(&self.output_key, resp.body);
         }
-        cx.ctx.set_path(&self.output_key, body);
         if self.status_routes
             && let Some(signal) = status_signal(status, |s| cx.routes.has(s))
         {

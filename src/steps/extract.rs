@@ -70,30 +70,38 @@ impl Extract {
         ok.then_some(Extract { entries })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Copies each path of `body` into the context.
-    pub fn apply(&self, body: &Value, ctx: &mut Context) -> Result<(), StepFailure> {
+    /// Stores `body` under `output_key`, then each extracted value under its `as`. The body is
+    /// stored even when a required path is missing, so an error route can look at it.
+    pub fn store(
+        &self,
+        body: Value,
+        output_key: &str,
+        ctx: &mut Context,
+    ) -> Result<(), StepFailure> {
+        let mut found = Vec::with_capacity(self.entries.len());
+        let mut missing = None;
         for e in &self.entries {
-            match e.path.find(body) {
-                Some(v) => {
-                    ctx.set_path(&e.target, v);
-                }
+            match e.path.find(&body) {
+                Some(v) => found.push((e.target.as_str(), v)),
                 None if e.required => {
-                    return Err(StepFailure::new(
-                        FailureKind::Extract,
-                        format!(
-                            "required path `{}` (for `{}`) is not in the result",
-                            e.source, e.target
-                        ),
-                    ));
+                    missing = Some(e);
+                    break;
                 }
-                None => {
-                    ctx.set_path(&e.target, Value::Null);
-                }
+                None => found.push((e.target.as_str(), Value::Null)),
             }
+        }
+        ctx.set_path(output_key, body);
+        if let Some(e) = missing {
+            return Err(StepFailure::new(
+                FailureKind::Extract,
+                format!(
+                    "required path `{}` (for `{}`) is not in the result",
+                    e.source, e.target
+                ),
+            ));
+        }
+        for (target, v) in found {
+            ctx.set_path(target, v);
         }
         Ok(())
     }

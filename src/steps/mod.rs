@@ -7,6 +7,7 @@
 pub mod api_call;
 pub mod extract;
 pub mod functional;
+pub mod mcp;
 pub mod response;
 pub mod router;
 
@@ -42,6 +43,7 @@ pub enum StepKind {
     Router(router::Router),
     Response(response::Response),
     ApiCall(Box<api_call::ApiCall>),
+    Mcp(Box<mcp::Mcp>),
     /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
     NotImplemented(&'static str),
 }
@@ -54,6 +56,7 @@ impl StepKind {
             StepKind::Router(_) => "router",
             StepKind::Response(_) => "response",
             StepKind::ApiCall(_) => "api_call",
+            StepKind::Mcp(_) => "mcp",
             StepKind::NotImplemented(k) => k,
         }
     }
@@ -64,6 +67,7 @@ impl StepKind {
             StepKind::Router(s) => s.run(cx),
             StepKind::Response(s) => s.run(cx),
             StepKind::ApiCall(s) => s.run(cx).await,
+            StepKind::Mcp(s) => s.run(cx).await,
             StepKind::NotImplemented(k) => Err(StepFailure::new(
                 FailureKind::NotImplemented,
                 format!("step kind `{k}` is not implemented in this version of weft"),
@@ -79,6 +83,7 @@ pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) 
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
         "api_call" => StepKind::ApiCall(Box::new(api_call::ApiCall::compile(step, cx)?)),
+        "mcp" => StepKind::Mcp(Box::new(mcp::Mcp::compile(step, cx)?)),
         other => {
             cx.sink.push(
                 Diagnostic::warning(

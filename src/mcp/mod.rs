@@ -1,0 +1,96 @@
+//! MCP client sessions over rmcp: stdio child processes, the legacy HTTP+SSE transport (our own
+//! adapter; rmcp dropped its client) and streamable HTTP. No workflow knowledge lives here.
+//!
+//! A [`Server`] is a concrete server definition (everything rendered); the [`Pool`] keeps one
+//! [`Entry`] per definition, and each entry at most one live [`Session`]: a session is
+//! initialised once, shared by concurrent runs, restarted with backoff when it dies, and closed
+//! (child processes reaped) by [`Pool::shutdown`].
+
+mod pool;
+mod session;
+mod sse;
+mod transport;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use pool::{Entry, Pool};
+pub use session::Session;
+
+/// What a tool returned, without rmcp's types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolOutput {
+    /// The tool reported a failure (`isError`).
+    pub is_error: bool,
+    /// `structuredContent`, when the tool sent it (it may be JSON null).
+    pub structured: Option<serde_json::Value>,
+    pub content: Vec<Content>,
+}
+
+/// One content block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content {
+    Text(String),
+    /// Anything else (image, audio, resource…), as the JSON the server sent.
+    Other(serde_json::Value),
+}
+
+/// Where and how to reach one MCP server. Equal definitions share one session.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Server {
+    Stdio {
+        command: String,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        cwd: PathBuf,
+    },
+    Sse {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+    StreamableHttp {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+}
+
+impl Server {
+    /// A short description for messages and logs: no environment, headers or query strings,
+    /// which may hold secrets.
+    pub fn describe(&self) -> String {
+        match self {
+            Server::Stdio { command, .. } => format!("stdio `{command}`"),
+            Server::Sse { url, .. } => format!("sse {}", without_query(url)),
+            Server::StreamableHttp { url, .. } => format!("streamable_http {}", without_query(url)),
+        }
+    }
+}
+
+fn without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// What can go wrong talking to an MCP server.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The session could not be started (spawn, connect or handshake failed).
+    #[error("cannot start MCP server {server}: {message}")]
+    Connect { server: String, message: String },
+    /// The session broke while in use (the process died, the connection dropped).
+    #[error("MCP server {server}: connection lost: {message}")]
+    Transport { server: String, message: String },
+    #[error("the MCP call timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("MCP server {server} has no tool `{tool}` (it has: {available})")]
+    UnknownTool {
+        server: String,
+        tool: String,
+        available: String,
+    },
+    /// The server answered with a JSON-RPC error.
+    #[error("MCP server {server} refused the call: {message}")]
+    Protocol { server: String, message: String },
+    /// The pool was shut down.
+    #[error("MCP sessions are shut down")]
+    ShutDown,
+}
