@@ -366,3 +366,48 @@ fn bad_mcp_specs_are_load_errors() {
         Some(std::path::Path::new("weft.yaml"))
     );
 }
+
+#[test]
+fn validate_connect_lists_tools_and_flags_unknown_names() {
+    let steps = r#"
+    - { id: a, kind: mcp, mcp: { server: local, tool: echo, arguments: { message: x } } }
+    - { id: b, kind: mcp, mcp: { server: local, tool: ehco } }
+"#;
+    let p = project(&stdio_config(), &[("t", steps)]);
+    let validate = |connect: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_weft"));
+        cmd.arg("validate").arg("--project").arg(p.path());
+        if connect {
+            cmd.arg("--connect");
+        }
+        let out = cmd.output().expect("run weft validate");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, _) = validate(false);
+    assert_eq!(code, Some(0), "without --connect nothing is started");
+    let (code, stdout) = validate(true);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("error[W0026]: MCP server local has no tool `ehco`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("help: did you mean `echo`?"), "{stdout}");
+    assert!(stdout.contains("--> workflows/t.yaml:7:55"), "{stdout}");
+    assert!(
+        stdout.contains("MCP server local: 10 tool(s): "),
+        "{stdout}"
+    );
+    p.write(
+        "workflows/t.yaml",
+        &workflow(&steps.replace("ehco", "echo")),
+    );
+    let (code, stdout) = validate(true);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("MCP server local: 10 tool(s): "),
+        "{stdout}"
+    );
+}

@@ -61,6 +61,8 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
     };
     let engine = app.engine();
     let result = engine.run(workflow, input, RunOptions { events, stream: args.trace, ..Default::default() }).await;
+    // MCP stdio servers the run started are children of this process: reap them before exiting.
+    app.services().shutdown().await;
     if let Some(p) = printer {
         let _ = p.await;
     }
