@@ -36,7 +36,7 @@ pub enum Content {
 }
 
 /// Where and how to reach one MCP server. Equal definitions share one session.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub enum Server {
     Stdio {
         command: String,
@@ -63,6 +63,13 @@ impl Server {
             Server::Sse { url, .. } => format!("sse {}", without_query(url)),
             Server::StreamableHttp { url, .. } => format!("streamable_http {}", without_query(url)),
         }
+    }
+}
+
+impl std::fmt::Debug for Server {
+    // `env` and `headers` often hold credentials: debug output shows the description only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Server({})", self.describe())
     }
 }
 
@@ -93,4 +100,27 @@ pub enum Error {
     /// The pool was shut down.
     #[error("MCP sessions are shut down")]
     ShutDown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_leave_secrets_out() {
+        let stdio = Server::Stdio {
+            command: "npx".into(),
+            args: vec!["server".into()],
+            env: vec![("TOKEN".into(), "s3cret".into())],
+            cwd: PathBuf::from("/"),
+        };
+        let http = Server::StreamableHttp {
+            url: "http://h/mcp?key=s3cret".into(),
+            headers: vec![("Authorization".into(), "Bearer s3cret".into())],
+        };
+        for s in [stdio, http] {
+            let shown = format!("{s:?} {}", s.describe());
+            assert!(!shown.contains("s3cret"), "{shown}");
+        }
+    }
 }

@@ -16,8 +16,7 @@ use crate::engine::{FailureKind, StepFailure, Template, TemplatedValue};
 /// Redirect hops followed before giving up.
 const MAX_REDIRECTS: usize = 10;
 
-/// The request part of a compiled `api_call` step.
-#[derive(Debug)]
+/// The request part of a compiled `api_call` step. No `Debug`: it holds credentials.
 pub struct RequestTemplate {
     pub method: Method,
     pub url: Template,
@@ -27,7 +26,6 @@ pub struct RequestTemplate {
     pub auth: Option<AuthTemplate>,
 }
 
-#[derive(Debug)]
 pub enum BodyTemplate {
     None,
     /// `body:` — a string is sent as text, anything else as JSON.
@@ -36,7 +34,6 @@ pub enum BodyTemplate {
     Json(TemplatedValue),
 }
 
-#[derive(Debug)]
 pub enum AuthTemplate {
     Bearer(Template),
     Basic {

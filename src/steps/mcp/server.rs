@@ -19,7 +19,6 @@ pub enum ServerRef {
     Dynamic(Box<ServerTemplate>),
 }
 
-#[derive(Debug)]
 pub struct ServerTemplate {
     label: String,
     kind: Kind,
@@ -27,7 +26,6 @@ pub struct ServerTemplate {
     headers: Vec<(String, Template)>,
 }
 
-#[derive(Debug)]
 enum Kind {
     Stdio {
         command: String,
@@ -36,6 +34,15 @@ enum Kind {
     },
     Sse(String),
     StreamableHttp(String),
+}
+
+impl std::fmt::Debug for ServerTemplate {
+    // Templates may hold literal credentials (expanded `${VAR}`s).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTemplate")
+            .field("label", &self.label)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerRef {
