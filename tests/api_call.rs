@@ -192,6 +192,11 @@ async fn a_missing_required_path_is_an_extract_failure() {
             .unwrap_or_default()
             .contains("current.pressure")
     );
+    assert_eq!(
+        get(&out, "api_response")["current"]["temp_c"],
+        json!(21.5),
+        "the body is kept for the error route"
+    );
 }
 
 #[tokio::test]
