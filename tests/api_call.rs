@@ -500,3 +500,44 @@ fn bad_api_call_specs_are_load_errors() {
         err.diagnostics
     );
 }
+
+/// `examples/api_call`, pointed at the local server through `WEATHER_API_BASE`.
+#[tokio::test]
+async fn example_project_runs() {
+    let s = HttpServer::start().await;
+    let p = TestProject::copy_of(&common::repo_root().join("examples/api_call"));
+    let env: std::collections::HashMap<String, String> =
+        [("WEATHER_API_BASE".to_string(), s.base())].into();
+    let project = match weft::Project::load_with_env(p.path(), &p.app, &env) {
+        Ok((project, _)) => project,
+        Err(e) => panic!("{}", e.diagnostics.render(p.path())),
+    };
+    let out = common::run_in(
+        &p.app,
+        &project,
+        "weather",
+        json!({"latitude": 52.52, "longitude": 13.41}),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(
+        out.body(),
+        json!({"temperature": 3.4, "unit": "°C", "wind_speed": 11.2})
+    );
+    let failed = common::run_in(
+        &p.app,
+        &project,
+        "weather",
+        json!({"latitude": 0, "longitude": 0}),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(failed.status(), 502);
+    assert_eq!(failed.body()["upstream_status"], json!(503));
+    assert_eq!(failed.body()["kind"], json!("http_status"));
+    assert_eq!(
+        s.hits("path:/v1/forecast"),
+        1 + 3,
+        "the failing call was retried twice"
+    );
+}

@@ -411,3 +411,42 @@ fn validate_connect_lists_tools_and_flags_unknown_names() {
         "{stdout}"
     );
 }
+
+/// `examples/mcp`, with server-everything from tests/support/npm.
+#[tokio::test]
+async fn example_project_runs() {
+    let Some(entry) = everything() else { return };
+    let p = TestProject::copy_of(&common::repo_root().join("examples/mcp"));
+    let env: std::collections::HashMap<String, String> =
+        [("EVERYTHING_JS".to_string(), entry.display().to_string())].into();
+    let project = match weft::Project::load_with_env(p.path(), &p.app, &env) {
+        Ok((project, _)) => project,
+        Err(e) => panic!("{}", e.diagnostics.render(p.path())),
+    };
+    let out = run_ok(
+        &p,
+        &project,
+        "mcp_demo",
+        json!({"message": "hi", "city": "Chicago"}),
+    )
+    .await;
+    assert_eq!(
+        out.body(),
+        json!({"echoed": "Echo: hi", "temperature": 36, "conditions": "Light rain / drizzle"})
+    );
+    let failed = run_ok(
+        &p,
+        &project,
+        "mcp_demo",
+        json!({"message": "hi", "city": "Paris"}),
+    )
+    .await;
+    assert_eq!(failed.status(), 502);
+    assert_eq!(
+        failed.body()["kind"],
+        json!("tool_error"),
+        "{}",
+        failed.body()
+    );
+    p.app.services().shutdown().await;
+}

@@ -10,6 +10,8 @@
 //! - `GET /big/{bytes}` (with Content-Length) and `GET /big-stream/{bytes}` (chunked, no length).
 //! - `GET /text` → `text/plain` "hello".
 //! - `GET /redirect?to=URL&status=302` → a redirect to `to`.
+//! - `GET /v1/forecast?latitude&longitude&current` → a forecast shaped like open-meteo's
+//!   (for `examples/api_call`); latitude 0 answers 503.
 //!
 //! Every request is counted per path (`hits`).
 
@@ -62,6 +64,7 @@ impl HttpServer {
                 get(|| async { ([(header::CONTENT_TYPE, "text/plain")], "hello") }),
             )
             .route("/redirect", get(redirect))
+            .route("/v1/forecast", get(forecast))
             .layer(axum::middleware::from_fn_with_state(shared.clone(), count))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -203,4 +206,27 @@ async fn redirect(Query(q): Query<HashMap<String, String>>) -> Response {
     let code = q.get("status").and_then(|s| s.parse().ok()).unwrap_or(302);
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND);
     (status, [(header::LOCATION, to)]).into_response()
+}
+
+async fn forecast(Query(q): Query<HashMap<String, String>>) -> Response {
+    let lat: f64 = q
+        .get("latitude")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    if lat == 0.0
+        || q.get("current")
+            .is_none_or(|c| !c.contains("temperature_2m"))
+    {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"reason": "no data"})),
+        )
+            .into_response();
+    }
+    axum::Json(json!({
+        "latitude": lat,
+        "current_units": {"temperature_2m": "°C", "wind_speed_10m": "km/h"},
+        "current": {"temperature_2m": 3.4, "wind_speed_10m": 11.2}
+    }))
+    .into_response()
 }
