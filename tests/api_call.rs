@@ -1,6 +1,8 @@
 //! `api_call` against a real HTTP server on 127.0.0.1 (tests/support/http_server.rs).
 
 mod common;
+#[path = "support/docs.rs"]
+mod docs;
 #[path = "support/http_server.rs"]
 mod http_server;
 
@@ -540,4 +542,9 @@ async fn example_project_runs() {
         1 + 3,
         "the failing call was retried twice"
     );
+}
+
+#[test]
+fn docs_examples_load() {
+    docs::check_page("docs/steps/api_call.md");
 }

@@ -2,6 +2,8 @@
 //! and `@modelcontextprotocol/server-everything` (stdio, legacy SSE and streamable HTTP).
 
 mod common;
+#[path = "support/docs.rs"]
+mod docs;
 #[path = "support/mcp_servers.rs"]
 mod servers;
 
@@ -449,4 +451,9 @@ async fn example_project_runs() {
         failed.body()
     );
     p.app.services().shutdown().await;
+}
+
+#[test]
+fn docs_examples_load() {
+    docs::check_page("docs/steps/mcp.md");
 }
