@@ -87,32 +87,7 @@ impl LegacySse {
             }
         };
         let (tx, rx) = mpsc::channel(BUFFER);
-        let reader = tokio::spawn(async move {
-            while let Some(item) = events.next().await {
-                let ev = match item {
-                    Ok(ev) => ev,
-                    Err(e) => {
-                        tracing::debug!(target: "weft::mcp", "SSE stream error: {e}");
-                        break;
-                    }
-                };
-                if !matches!(ev.event.as_deref(), None | Some("message")) {
-                    continue;
-                }
-                let Some(data) = ev.data else { continue };
-                match serde_json::from_str::<ServerJsonRpcMessage>(&data) {
-                    Ok(msg) => {
-                        if tx.send(msg).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(target: "weft::mcp", "ignoring an SSE message that is not JSON-RPC: {e}")
-                    }
-                }
-            }
-            // Dropping `tx` ends `receive`, which closes the session.
-        });
+        let reader = tokio::spawn(read_messages(events, tx));
         Ok(LegacySse {
             client,
             post_url,
@@ -120,6 +95,36 @@ impl LegacySse {
             rx,
             reader,
         })
+    }
+}
+
+/// Forwards each `message` event's JSON-RPC message; ends (closing the session) with the stream.
+async fn read_messages<S>(mut events: S, tx: mpsc::Sender<ServerJsonRpcMessage>)
+where
+    S: futures::Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Unpin,
+{
+    while let Some(item) = events.next().await {
+        let ev = match item {
+            Ok(ev) => ev,
+            Err(e) => {
+                tracing::debug!(target: "weft::mcp", "SSE stream error: {e}");
+                break;
+            }
+        };
+        if !matches!(ev.event.as_deref(), None | Some("message")) {
+            continue;
+        }
+        let Some(data) = ev.data else { continue };
+        match serde_json::from_str::<ServerJsonRpcMessage>(&data) {
+            Ok(msg) => {
+                if tx.send(msg).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: "weft::mcp", "ignoring an SSE message that is not JSON-RPC: {e}")
+            }
+        }
     }
 }
 

@@ -47,43 +47,11 @@ pub async fn connect(
             args,
             env,
             cwd,
-        } => {
-            let mut cmd = tokio::process::Command::new(command);
-            cmd.args(args)
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .current_dir(cwd);
-            let mut wrapped = CommandWrap::from(cmd);
-            // Its own process group, so that shutdown reaches what the server starts in turn
-            // (`npx` runs `node`), and killed if weft drops it without a shutdown.
-            wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
-            let (child, stderr) = TokioChildProcess::builder(wrapped)
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| connect_error(format!("cannot run `{command}`: {e}")))?;
-            let pid = child.id();
-            if let Some(stderr) = stderr {
-                tokio::spawn(forward_stderr(stderr, label.to_string()));
-            }
-            let client = client_config()
-                .serve(child)
-                .await
-                .map_err(|e| connect_error(e.to_string()))?;
-            Ok(Connected { client, pid })
-        }
+        } => stdio(command, args, env, cwd, label)
+            .await
+            .map_err(connect_error),
         Server::StreamableHttp { url, headers } => {
-            let mut custom = HashMap::new();
-            for (name, value) in header_map(headers).map_err(connect_error)? {
-                if let Some(name) = name {
-                    custom.insert(name, value);
-                }
-            }
-            let config =
-                StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(custom);
-            let transport = StreamableHttpClientTransport::from_config(config);
-            let client = client_config()
-                .serve(transport)
-                .await
-                .map_err(|e| connect_error(e.to_string()))?;
+            let client = streamable_http(url, headers).await.map_err(connect_error)?;
             Ok(Connected { client, pid: None })
         }
         Server::Sse { url, headers } => {
@@ -98,6 +66,52 @@ pub async fn connect(
             Ok(Connected { client, pid: None })
         }
     }
+}
+
+async fn stdio(
+    command: &str,
+    args: &[String],
+    env: &[(String, String)],
+    cwd: &std::path::Path,
+    label: &str,
+) -> Result<Connected, String> {
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .current_dir(cwd);
+    let mut wrapped = CommandWrap::from(cmd);
+    // Its own process group, so that shutdown reaches what the server starts in turn (`npx`
+    // runs `node`), and killed if weft drops it without a shutdown.
+    wrapped.wrap(ProcessGroup::leader()).wrap(KillOnDrop);
+    let (child, stderr) = TokioChildProcess::builder(wrapped)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+    let pid = child.id();
+    if let Some(stderr) = stderr {
+        tokio::spawn(forward_stderr(stderr, label.to_string()));
+    }
+    let client = client_config()
+        .serve(child)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Connected { client, pid })
+}
+
+async fn streamable_http(url: &str, headers: &[(String, String)]) -> Result<Client, String> {
+    let mut custom = HashMap::new();
+    // rmcp takes one value per name.
+    for (name, value) in header_map(headers)? {
+        if let Some(name) = name {
+            custom.insert(name, value);
+        }
+    }
+    let config = StreamableHttpClientTransportConfig::with_uri(url).custom_headers(custom);
+    let transport = StreamableHttpClientTransport::from_config(config);
+    client_config()
+        .serve(transport)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn header_map(headers: &[(String, String)]) -> Result<HeaderMap, String> {

@@ -107,6 +107,32 @@ impl Extract {
     }
 }
 
+/// `response.output_key`, checked: a non-empty key that is not reserved.
+pub fn output_key(
+    key: Option<&Located<String>>,
+    default: &str,
+    path: &str,
+    cx: &mut CompileCx<'_, '_>,
+) -> Option<String> {
+    let Some(key) = key else {
+        return Some(default.to_string());
+    };
+    let k = key.value.trim();
+    if k.is_empty() || is_reserved(k) || k.split('.').any(str::is_empty) {
+        cx.error(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`output_key: {}` is not a usable context key", key.value),
+            )
+            .at(key.pos)
+            .path(format!("{path}.output_key"))
+            .expected("a context key that does not start with `_` (reserved for the engine)"),
+        );
+        return None;
+    }
+    Some(k.to_string())
+}
+
 fn compile_entry(spec: ExtractSpec, path: &str, cx: &mut CompileCx<'_, '_>) -> Option<Entry> {
     let target = spec.target.value.trim();
     if target.is_empty() || is_reserved(target) || target.split('.').any(str::is_empty) {

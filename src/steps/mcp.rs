@@ -18,8 +18,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::api_call::output_key;
-use super::extract::{Extract, ExtractSpec};
+use super::extract::{Extract, ExtractSpec, output_key};
 use super::{CompileCx, DEFAULT, Outcome, StepCx};
 use crate::config::{McpServerSpec, McpTransport};
 use crate::engine::{FailureKind, StepFailure, TemplatedValue};
@@ -92,7 +91,7 @@ impl Mcp {
         let spec: Spec = cx.spec(step)?;
         let path = format!("{}.mcp", step.path);
         let b = spec.mcp;
-        let server = server::compile(&b.server, inline_server(&b), &path, cx);
+        let server = server::compile(&b.server, inline_server(&b), &path, b.tool.pos, cx);
         let arguments = match &b.arguments {
             Some(a) if a.as_map().is_none() && a.as_str().is_none() => {
                 cx.error(

@@ -117,59 +117,16 @@ impl Origin {
     }
 }
 
-/// Resolves the server of one step; `block_path` is the JSON path of its `mcp:` block.
+/// Resolves the server of one step; `block_path` is the JSON path of its `mcp:` block and
+/// `anchor` where problems with the block as a whole are reported.
 pub fn compile(
     name: &Option<Located<String>>,
     inline: McpServerSpec,
     block_path: &str,
+    anchor: Pos,
     cx: &mut CompileCx<'_, '_>,
 ) -> Option<ServerRef> {
-    let has_inline = inline.transport.is_some() || inline.url.is_some() || inline.command.is_some();
-    let (spec, label, origin) = match name {
-        Some(n)
-            if has_inline
-                || !inline.args.is_empty()
-                || !inline.env.0.is_empty()
-                || !inline.headers.0.is_empty() =>
-        {
-            cx.error(
-                Diagnostic::error(Code::InvalidValue, "`server:` names a server from weft.yaml; the step cannot also define one")
-                    .at(n.pos)
-                    .path(format!("{block_path}.server"))
-                    .help("remove the inline keys (`transport`, `url`, `command`, `args`, `env`, `cwd`, `headers`), or `server:`"),
-            );
-            return None;
-        }
-        Some(n) => {
-            let Some(spec) = cx.config().mcp_server(&n.value).cloned() else {
-                unknown_server(n, block_path, cx);
-                return None;
-            };
-            let origin = Origin {
-                path: format!("mcp_servers.{}", n.value),
-                file: Some(config_file(cx.root())),
-            };
-            (spec, Some(n.value.clone()), origin)
-        }
-        None if !has_inline => {
-            cx.error(
-                Diagnostic::error(Code::MissingField, "an mcp step needs a server")
-                    .path(block_path.to_string())
-                    .expected(
-                        "`server: <name from weft.yaml mcp_servers>`, `command:` (stdio) or `url:`",
-                    ),
-            );
-            return None;
-        }
-        None => (
-            inline,
-            None,
-            Origin {
-                path: block_path.to_string(),
-                file: None,
-            },
-        ),
-    };
+    let (spec, label, origin) = resolve(name, inline, block_path, anchor, cx)?;
     let template = compile_template(spec, label, &origin, cx)?;
     if template.is_static() {
         let server = template
@@ -180,6 +137,62 @@ pub fn compile(
         ));
     }
     Some(ServerRef::Dynamic(Box::new(template)))
+}
+
+/// The definition to use: the named one from weft.yaml, or the inline keys (never both).
+fn resolve(
+    name: &Option<Located<String>>,
+    inline: McpServerSpec,
+    block_path: &str,
+    anchor: Pos,
+    cx: &mut CompileCx<'_, '_>,
+) -> Option<(McpServerSpec, Option<String>, Origin)> {
+    let defines = inline.transport.is_some() || inline.url.is_some() || inline.command.is_some();
+    let has_inline = defines
+        || !inline.args.is_empty()
+        || !inline.env.0.is_empty()
+        || !inline.headers.0.is_empty();
+    match name {
+        Some(n) if has_inline || inline.cwd.is_some() => {
+            cx.error(
+                Diagnostic::error(Code::InvalidValue, "`server:` names a server from weft.yaml; the step cannot also define one")
+                    .at(n.pos)
+                    .path(format!("{block_path}.server"))
+                    .help("remove the inline keys (`transport`, `url`, `command`, `args`, `env`, `cwd`, `headers`), or `server:`"),
+            );
+            None
+        }
+        Some(n) => {
+            let Some(spec) = cx.config().mcp_server(&n.value).cloned() else {
+                unknown_server(n, block_path, cx);
+                return None;
+            };
+            let origin = Origin {
+                path: format!("mcp_servers.{}", n.value),
+                file: Some(config_file(cx.root())),
+            };
+            Some((spec, Some(n.value.clone()), origin))
+        }
+        None if !defines => {
+            cx.error(
+                Diagnostic::error(Code::MissingField, "an mcp step needs a server")
+                    .at(anchor)
+                    .path(block_path.to_string())
+                    .expected(
+                        "`server: <name from weft.yaml mcp_servers>`, `command:` (stdio) or `url:`",
+                    ),
+            );
+            None
+        }
+        None => Some((
+            inline,
+            None,
+            Origin {
+                path: block_path.to_string(),
+                file: None,
+            },
+        )),
+    }
 }
 
 fn unknown_server(n: &Located<String>, block_path: &str, cx: &mut CompileCx<'_, '_>) {
