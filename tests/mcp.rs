@@ -457,3 +457,36 @@ async fn example_project_runs() {
 fn docs_examples_load() {
     docs::check_page("docs/steps/mcp.md");
 }
+
+#[tokio::test]
+async fn unreachable_servers_are_transport_failures() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let servers = [
+        "command: ./no-such-server".to_string(),
+        format!("transport: sse, url: \"http://127.0.0.1:{closed}/sse\""),
+        format!("transport: streamable_http, url: \"http://127.0.0.1:{closed}/mcp\""),
+    ];
+    for server in servers {
+        let steps = format!(
+            "    - {{ id: call, kind: mcp, mcp: {{ {server}, tool: echo, timeout: 20 }}, routes: {{ transport: caught }} }}\n{CAUGHT}"
+        );
+        let p = project("", &[("t", &steps)]);
+        let loaded = p.load_ok();
+        let out = run_ok(&p, &loaded, "t", json!({})).await;
+        assert_eq!(
+            get(&out, "_last_error_type"),
+            &json!("transport"),
+            "{server}"
+        );
+        assert!(
+            get(&out, "_last_error")
+                .as_str()
+                .unwrap_or_default()
+                .contains("cannot start MCP server"),
+            "{server}"
+        );
+    }
+}

@@ -118,7 +118,11 @@ fn evict_idle(entries: &mut HashMap<Server, Arc<Entry>>) {
         if let Some(entry) = entries.remove(&key)
             && let Some(session) = entry.shut_down()
         {
-            tokio::spawn(async move { session.close().await });
+            // Loading a project may happen outside a runtime; then dropping the session kills
+            // its process group (see `Session`'s `Drop`).
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move { session.close().await });
+            }
         }
     }
 }
