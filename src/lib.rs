@@ -5,27 +5,31 @@
 //!
 //! # Layout
 //! Data flows one way: text → typed spec → compiled graph → runs.
-//! - [`spec`]: YAML → typed documents with positions; every problem as a [`spec::Diagnostic`].
-//! - [`graph`]: spec → compiled [`graph::Workflow`] (step indices, resolved routes, templates).
-//! - [`engine`]: the interpreter, context, templating, run events.
-//! - [`steps`]: one module per step kind, named as in YAML.
-//! - [`nodes`]: functional nodes — built-ins, Rust-registered ([`App`]), external programs.
-//! - [`versions`]: which version of a workflow serves.
-//! - [`project`]: loading a project directory end to end.
-//! - [`config`]: `weft.yaml`, the project config.
-//! - [`mcp`]: MCP client sessions (stdio, legacy SSE, streamable HTTP), pooled per server.
-//! - [`cli`]: the command line (the binary edge).
+//! - [`spec`] — YAML → typed documents with positions; every problem as a `spec::Diagnostic`.
+//! - [`graph`] — spec → compiled [`graph::Workflow`] (step indices, resolved routes, templates).
+//! - [`engine`] — the interpreter, context, templating, run events.
+//! - [`steps`] — one module per step kind, named as in YAML.
+//! - [`llm`] — LLM presets (`llms/`) and provider clients (OpenAI-compatible, Anthropic, Ollama).
+//! - [`nodes`] — functional nodes — built-ins, Rust-registered ([`App`]), external programs.
+//! - [`versions`] — which version of a workflow serves.
+//! - [`project`] — loading a project directory end to end.
+//! - [`config`] — `weft.yaml`.
+//! - [`mcp`] — MCP client sessions (stdio, legacy SSE, streamable HTTP), pooled per server.
+//! - [`cli`] — the command line (the binary edge).
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod graph;
+pub mod llm;
 pub mod mcp;
 pub mod nodes;
 pub mod project;
+pub mod schema;
 pub mod spec;
 pub mod steps;
+pub mod store;
 pub mod versions;
 
 pub use app::App;

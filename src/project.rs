@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::app::App;
 use crate::config::ProjectConfig;
 use crate::graph::{Workflow, compile_project};
+use crate::llm::Presets;
 use crate::spec::interpolate::{Env, ProcessEnv};
 use crate::spec::{Diagnostics, Document, load_project};
 use crate::versions::natural_cmp;
@@ -34,15 +35,29 @@ impl Project {
     }
 
     /// Loads with an explicit environment for `${VAR}` expansion.
-    pub fn load_with_env(root: &Path, app: &App, env: &dyn Env) -> Result<(Project, Diagnostics), LoadError> {
+    pub fn load_with_env(
+        root: &Path,
+        app: &App,
+        env: &dyn Env,
+    ) -> Result<(Project, Diagnostics), LoadError> {
+        // Absolute from here on: node programs run with the project as their working directory.
+        let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let (spec, mut diags) = load_project(root, env);
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
-        let workflows = compile_project(&spec, &nodes, app.services(), &mut diags);
+        // Presets read the same environment as `${VAR}` expansion (provider keys and URLs).
+        let presets = Presets::load(&spec.documents, env, &mut diags);
+        let workflows = compile_project(&spec, &nodes, &presets, app.services(), &mut diags);
+        diags.drop_unset_var_consequences();
         diags.sort();
         if diags.has_errors() {
             return Err(LoadError { diagnostics: diags });
         }
-        let project = Project { root: root.to_path_buf(), config: spec.config, workflows, documents: spec.documents };
+        let project = Project {
+            root: root.to_path_buf(),
+            config: spec.config,
+            workflows,
+            documents: spec.documents,
+        };
         Ok((project, diags))
     }
 
@@ -51,7 +66,9 @@ impl Project {
         let candidates = self.workflows.iter().filter(|w| &*w.name == name);
         match version {
             Some(v) => candidates.into_iter().find(|w| &*w.version == v),
-            None => candidates.filter(|w| w.enabled).max_by(|a, b| natural_cmp(&a.version, &b.version)),
+            None => candidates
+                .filter(|w| w.enabled)
+                .max_by(|a, b| natural_cmp(&a.version, &b.version)),
         }
     }
 }

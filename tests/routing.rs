@@ -35,7 +35,12 @@ async fn check(case: Case) {
         (End::Ok(want), Ok(out)) => assert_eq!(out.body(), want, "case `{}`: result", case.name),
         (End::Fails(code, step), Err(e)) => {
             assert_eq!(e.code, code, "case `{}`: {}", case.name, e.message);
-            assert_eq!(e.step.as_deref(), Some(step), "case `{}`: failing step", case.name);
+            assert_eq!(
+                e.step.as_deref(),
+                Some(step),
+                "case `{}`: failing step",
+                case.name
+            );
         }
         (End::Ok(_), Err(e)) => panic!("case `{}` failed: {}", case.name, e.message),
         (End::Fails(..), Ok(out)) => panic!("case `{}` succeeded: {}", case.name, out.body()),
@@ -209,11 +214,16 @@ async fn loop_guard_default_and_override() {
     assert_eq!(e.code, RunErrorCode::MaxStepsExceeded);
     assert_eq!(steps.len(), 1000);
 
-    let custom = format!("kind: Workflow\nmetadata: {{ name: t }}\nspec:\n  max_steps: 7\n  steps:\n{looping}");
+    let custom = format!(
+        "kind: Workflow\nmetadata: {{ name: t }}\nspec:\n  max_steps: 7\n  steps:\n{looping}"
+    );
     let p = TestProject::new().workflow("t", &custom);
     let project = p.load_ok();
     let (steps, result) = trace(&p.app, &project, "t", json!({})).await;
-    assert_eq!(result.expect_err("must fail").code, RunErrorCode::MaxStepsExceeded);
+    assert_eq!(
+        result.expect_err("must fail").code,
+        RunErrorCode::MaxStepsExceeded
+    );
     assert_eq!(steps.len(), 7);
 }
 
@@ -235,6 +245,9 @@ async fn callers_cannot_set_reserved_keys() {
     - { id: a, kind: functional, runner: noop }
 "#;
     let p = TestProject::new().workflow("t", &workflow(steps));
-    let out = p.run("t", json!({"_response": "forged", "ok": 1})).await.unwrap();
+    let out = p
+        .run("t", json!({"_response": "forged", "ok": 1}))
+        .await
+        .unwrap();
     assert_eq!(out.body(), json!({"ok": 1}));
 }

@@ -40,7 +40,10 @@ pub fn main(app: App) -> i32 {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     init_logging(&cli.command);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -64,9 +67,14 @@ pub fn main(app: App) -> i32 {
 
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Validate(_) | Command::Run(_) => "warn",
+        // rmcp logs whole URLs (query strings included) at error level; weft reports MCP
+        // failures itself, cleaned. `WEFT_LOG=rmcp=debug` brings rmcp's logs back.
+        Command::Validate(_) | Command::Run(_) => "warn,rmcp=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

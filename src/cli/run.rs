@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use serde_json::{Map, Value, json};
 
+use crate::App;
 use crate::engine::{Events, RunEvent, RunOptions};
 use crate::project::{LoadError, Project};
-use crate::App;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -41,16 +41,31 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
         }
         Err(LoadError { diagnostics }) => {
             eprint!("{}", diagnostics.render(root));
-            eprintln!("error: the project has {} error(s); nothing was run", diagnostics.error_count());
+            eprintln!(
+                "error: the project has {} error(s); nothing was run",
+                diagnostics.error_count()
+            );
             return Ok(1);
         }
     };
     let input = read_input(&args)?;
     let Some(workflow) = project.workflow(&args.workflow, args.version.as_deref()) else {
-        let known: Vec<String> = project.workflows.iter().map(|w| format!("{} {}", w.name, w.version)).collect();
+        let known: Vec<String> = project
+            .workflows
+            .iter()
+            .map(|w| format!("{} {}", w.name, w.version))
+            .collect();
         match &args.version {
-            Some(v) => bail!("no workflow `{}` version `{v}` (known: {})", args.workflow, known.join(", ")),
-            None => bail!("no enabled workflow `{}` (known: {})", args.workflow, known.join(", ")),
+            Some(v) => bail!(
+                "no workflow `{}` version `{v}` (known: {})",
+                args.workflow,
+                known.join(", ")
+            ),
+            None => bail!(
+                "no enabled workflow `{}` (known: {})",
+                args.workflow,
+                known.join(", ")
+            ),
         }
     };
     let (events, printer) = if args.trace {
@@ -60,7 +75,17 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
         (Events::none(), None)
     };
     let engine = app.engine();
-    let result = engine.run(workflow, input, RunOptions { events, stream: args.trace, ..Default::default() }).await;
+    let result = engine
+        .run(
+            workflow,
+            input,
+            RunOptions {
+                events,
+                stream: args.trace,
+                ..Default::default()
+            },
+        )
+        .await;
     // MCP stdio servers the run started are children of this process: reap them before exiting.
     app.services().shutdown().await;
     if let Some(p) = printer {
@@ -79,7 +104,10 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
             if let Some(f) = &e.failure {
                 error["details"] = json!({"kind": f.kind.as_str()});
             }
-            println!("{}", serde_json::to_string_pretty(&json!({ "error": error }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "error": error }))?
+            );
             eprintln!("error: {}", e.message);
             Ok(1)
         }
@@ -89,13 +117,20 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
 fn read_input(args: &Args) -> anyhow::Result<Map<String, Value>> {
     let text = match (&args.payload, &args.payload_file) {
         (Some(p), _) => p.clone(),
-        (None, Some(f)) if f.as_os_str() == "-" => std::io::read_to_string(std::io::stdin()).context("reading stdin")?,
-        (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+        (None, Some(f)) if f.as_os_str() == "-" => {
+            std::io::read_to_string(std::io::stdin()).context("reading stdin")?
+        }
+        (None, Some(f)) => {
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?
+        }
         (None, None) => return Ok(Map::new()),
     };
     match serde_json::from_str::<Value>(&text).context("the payload is not valid JSON")? {
         Value::Object(m) => Ok(m),
-        other => bail!("the payload must be a JSON object, not {}", json_kind(&other)),
+        other => bail!(
+            "the payload must be a JSON object, not {}",
+            json_kind(&other)
+        ),
     }
 }
 
@@ -119,28 +154,62 @@ async fn print_trace(mut rx: tokio::sync::mpsc::UnboundedReceiver<RunEvent>) {
             in_tokens = false;
         }
         let _ = match ev {
-            RunEvent::RunStarted { run_id, workflow, version } => writeln!(err, "run {run_id}: {workflow} {version}"),
+            RunEvent::RunStarted {
+                run_id,
+                workflow,
+                version,
+            } => writeln!(err, "run {run_id}: {workflow} {version}"),
             RunEvent::StepStarted { step, kind } => writeln!(err, "→ {step} ({kind})"),
-            RunEvent::StepFinished { step, signal, duration } => writeln!(err, "← {step}: {signal} [{duration:?}]"),
-            RunEvent::StepFailed { step, kind, message, duration } => {
+            RunEvent::StepFinished {
+                step,
+                signal,
+                duration,
+            } => writeln!(err, "← {step}: {signal} [{duration:?}]"),
+            RunEvent::StepFailed {
+                step,
+                kind,
+                message,
+                duration,
+            } => {
                 writeln!(err, "✗ {step}: {kind}: {message} [{duration:?}]")
             }
             RunEvent::Token { text, .. } => {
                 in_tokens = true;
                 write!(err, "{text}")
             }
-            RunEvent::Usage { step, model, prompt_tokens, completion_tokens, latency } => writeln!(
+            RunEvent::Usage {
+                step,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                latency,
+            } => writeln!(
                 err,
                 "  {step}: {model} prompt={} completion={} [{latency:?}]",
                 prompt_tokens.map_or("?".into(), |n| n.to_string()),
                 completion_tokens.map_or("?".into(), |n| n.to_string())
             ),
-            RunEvent::Retrying { step, attempt, kind, wait } => {
+            RunEvent::Retrying {
+                step,
+                attempt,
+                kind,
+                wait,
+            } => {
                 writeln!(err, "  {step}: {kind}, retry {attempt} in {wait:?}")
             }
-            RunEvent::RunCompleted { steps, duration } => writeln!(err, "done: {steps} step(s) in {duration:?}"),
-            RunEvent::RunFailed { code, step, message } => {
-                writeln!(err, "failed: {code} at {}: {message}", step.as_deref().unwrap_or("-"))
+            RunEvent::RunCompleted { steps, duration } => {
+                writeln!(err, "done: {steps} step(s) in {duration:?}")
+            }
+            RunEvent::RunFailed {
+                code,
+                step,
+                message,
+            } => {
+                writeln!(
+                    err,
+                    "failed: {code} at {}: {message}",
+                    step.as_deref().unwrap_or("-")
+                )
             }
         };
         let _ = err.flush();

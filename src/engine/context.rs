@@ -33,7 +33,9 @@ pub struct Context {
 
 impl Context {
     pub fn new(data: Map<String, Value>) -> Self {
-        Context { data: Arc::new(data) }
+        Context {
+            data: Arc::new(data),
+        }
     }
 
     /// The map, reserved keys included.
@@ -82,7 +84,9 @@ impl Context {
         }
         let mut parts = path.split('.').peekable();
         let map = Arc::make_mut(&mut self.data);
-        let mut cur = map.entry(parts.next().unwrap_or_default().to_string()).or_insert(Value::Null);
+        let mut cur = map
+            .entry(parts.next().unwrap_or_default().to_string())
+            .or_insert(Value::Null);
         while let Some(part) = parts.next() {
             if !cur.is_object() {
                 *cur = Value::Object(Map::new());
@@ -169,7 +173,12 @@ mod tests {
     fn reserved_keys_are_protected() {
         let mut c = ctx(json!({"a": 1, "_run_id": "r"}));
         assert!(!c.set("_run_id", json!("x")));
-        c.replace_public(json!({"b": 2, "_run_id": "evil"}).as_object().unwrap().clone());
+        c.replace_public(
+            json!({"b": 2, "_run_id": "evil"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
         assert_eq!(c.as_map(), ctx(json!({"b": 2, "_run_id": "r"})).as_map());
         c.merge(json!({"_response": 1, "c": 3}).as_object().unwrap().clone());
         assert_eq!(c.get("_response"), None);

@@ -11,8 +11,15 @@ use uuid::Uuid;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum RunEvent {
-    RunStarted { run_id: Uuid, workflow: Arc<str>, version: Arc<str> },
-    StepStarted { step: Arc<str>, kind: &'static str },
+    RunStarted {
+        run_id: Uuid,
+        workflow: Arc<str>,
+        version: Arc<str>,
+    },
+    StepStarted {
+        step: Arc<str>,
+        kind: &'static str,
+    },
     StepFinished {
         step: Arc<str>,
         signal: String,
@@ -27,7 +34,10 @@ pub enum RunEvent {
         duration: Duration,
     },
     /// A streamed chunk of LLM output.
-    Token { step: Arc<str>, text: String },
+    Token {
+        step: Arc<str>,
+        text: String,
+    },
     /// LLM usage for one call.
     Usage {
         step: Arc<str>,

@@ -97,7 +97,12 @@ pub struct StepFailure {
 
 impl StepFailure {
     pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        StepFailure { kind, message: message.into(), details: None, retry_after: None }
+        StepFailure {
+            kind,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {

@@ -53,6 +53,10 @@ impl Default for Services {
         let http = client(reqwest::redirect::Policy::default());
         let http_direct = client(reqwest::redirect::Policy::none());
         let mcp = crate::mcp::Pool::new(http.clone());
-        Services { http, http_direct, mcp }
+        Services {
+            http,
+            http_direct,
+            mcp,
+        }
     }
 }

@@ -49,17 +49,35 @@ mod tests {
 
     #[test]
     fn exponential_with_jitter_and_cap() {
-        let b = Backoff { base: Duration::from_secs(1), cap: Duration::from_secs(60) };
+        let b = Backoff {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(60),
+        };
         assert_eq!(b.wait_before(1, None), Duration::ZERO);
         for (attempt, nominal) in [(2, 1.0), (3, 2.0), (4, 4.0)] {
             let w = b.wait_before(attempt, None).as_secs_f64();
-            assert!(w >= nominal * 0.8 - 1e-9 && w <= nominal * 1.2 + 1e-9, "attempt {attempt}: {w}");
+            assert!(
+                w >= nominal * 0.8 - 1e-9 && w <= nominal * 1.2 + 1e-9,
+                "attempt {attempt}: {w}"
+            );
         }
-        let capped = Backoff { base: Duration::from_secs(10), cap: Duration::from_secs(3) };
+        let capped = Backoff {
+            base: Duration::from_secs(10),
+            cap: Duration::from_secs(3),
+        };
         assert_eq!(capped.wait_before(5, None), Duration::from_secs(3));
-        assert_eq!(capped.wait_before(2, Some(Duration::from_secs(100))), Duration::from_secs(3));
-        assert_eq!(b.wait_before(2, Some(Duration::from_millis(5))), Duration::from_millis(5));
-        let none = Backoff { base: Duration::ZERO, cap: Duration::from_secs(3) };
+        assert_eq!(
+            capped.wait_before(2, Some(Duration::from_secs(100))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            b.wait_before(2, Some(Duration::from_millis(5))),
+            Duration::from_millis(5)
+        );
+        let none = Backoff {
+            base: Duration::ZERO,
+            cap: Duration::from_secs(3),
+        };
         assert_eq!(none.wait_before(3, None), Duration::ZERO);
     }
 
@@ -67,7 +85,10 @@ mod tests {
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

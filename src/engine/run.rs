@@ -62,7 +62,12 @@ impl RunOutput {
         match self.context.get(keys::RESPONSE_HEADERS) {
             Some(Value::Object(m)) => m
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -112,7 +117,12 @@ impl Engine {
     }
 
     /// Runs `workflow` on `input` (keys starting with `_` are dropped: they belong to the engine).
-    pub async fn run(&self, workflow: &Workflow, input: Map<String, Value>, opts: RunOptions) -> Result<RunOutput, RunError> {
+    pub async fn run(
+        &self,
+        workflow: &Workflow,
+        input: Map<String, Value>,
+        opts: RunOptions,
+    ) -> Result<RunOutput, RunError> {
         let run_id = opts.run_id.unwrap_or_else(Uuid::now_v7);
         let mut ctx = initial_context(workflow, input, run_id, opts.reserved);
         let events = &opts.events;
@@ -132,11 +142,22 @@ impl Engine {
                     workflow.max_steps
                 );
                 let step = Some(steps[index].id.clone());
-                return Err(fail(events, run_id, RunErrorCode::MaxStepsExceeded, step, None, message, ctx));
+                return Err(fail(
+                    events,
+                    run_id,
+                    RunErrorCode::MaxStepsExceeded,
+                    step,
+                    None,
+                    message,
+                    ctx,
+                ));
             }
             executed += 1;
             let step = &steps[index];
-            events.emit(|| RunEvent::StepStarted { step: step.id.clone(), kind: step.kind.name() });
+            events.emit(|| RunEvent::StepStarted {
+                step: step.id.clone(),
+                kind: step.kind.name(),
+            });
             let step_started = Instant::now();
             let outcome = {
                 let mut cx = StepCx {
@@ -169,7 +190,10 @@ impl Engine {
                         duration: step_started.elapsed(),
                     });
                     ctx.set_reserved(keys::LAST_ERROR, Value::String(failure.message.clone()));
-                    ctx.set_reserved(keys::LAST_ERROR_TYPE, Value::String(failure.kind.as_str().to_string()));
+                    ctx.set_reserved(
+                        keys::LAST_ERROR_TYPE,
+                        Value::String(failure.kind.as_str().to_string()),
+                    );
                     let routed = match failure.kind {
                         // Not a step's fault: no error route can handle a missing feature.
                         FailureKind::NotImplemented => None,
@@ -183,8 +207,19 @@ impl Engine {
                             } else {
                                 RunErrorCode::StepFailed
                             };
-                            let message = format!("step `{}` failed ({}): {}", step.id, failure.kind, failure.message);
-                            return Err(fail(events, run_id, code, Some(step.id.clone()), Some(failure), message, ctx));
+                            let message = format!(
+                                "step `{}` failed ({}): {}",
+                                step.id, failure.kind, failure.message
+                            );
+                            return Err(fail(
+                                events,
+                                run_id,
+                                code,
+                                Some(step.id.clone()),
+                                Some(failure),
+                                message,
+                                ctx,
+                            ));
                         }
                     }
                 }
@@ -194,21 +229,42 @@ impl Engine {
                 Target::End => break,
             }
         }
-        events.emit(|| RunEvent::RunCompleted { steps: executed, duration: started.elapsed() });
-        Ok(RunOutput { run_id, context: ctx, steps: executed })
+        events.emit(|| RunEvent::RunCompleted {
+            steps: executed,
+            duration: started.elapsed(),
+        });
+        Ok(RunOutput {
+            run_id,
+            context: ctx,
+            steps: executed,
+        })
     }
 }
 
-fn initial_context(workflow: &Workflow, input: Map<String, Value>, run_id: Uuid, reserved: Map<String, Value>) -> Context {
-    let mut map: Map<String, Value> = input.into_iter().filter(|(k, _)| !context::is_reserved(k)).collect();
+fn initial_context(
+    workflow: &Workflow,
+    input: Map<String, Value>,
+    run_id: Uuid,
+    reserved: Map<String, Value>,
+) -> Context {
+    let mut map: Map<String, Value> = input
+        .into_iter()
+        .filter(|(k, _)| !context::is_reserved(k))
+        .collect();
     for (k, v) in reserved {
         if context::is_reserved(&k) {
             map.insert(k, v);
         }
     }
     map.insert(keys::RUN_ID.into(), Value::String(run_id.to_string()));
-    map.insert(keys::WORKFLOW.into(), Value::String(workflow.name.to_string()));
-    map.insert(keys::VERSION.into(), Value::String(workflow.version.to_string()));
+    map.insert(
+        keys::WORKFLOW.into(),
+        Value::String(workflow.name.to_string()),
+    );
+    map.insert(
+        keys::VERSION.into(),
+        Value::String(workflow.version.to_string()),
+    );
     Context::new(map)
 }
 
@@ -221,6 +277,17 @@ fn fail(
     message: String,
     context: Context,
 ) -> RunError {
-    events.emit(|| RunEvent::RunFailed { code: code.as_str(), step: step.clone(), message: message.clone() });
-    RunError { run_id, code, step, failure, message, context }
+    events.emit(|| RunEvent::RunFailed {
+        code: code.as_str(),
+        step: step.clone(),
+        message: message.clone(),
+    });
+    RunError {
+        run_id,
+        code,
+        step,
+        failure,
+        message,
+        context,
+    }
 }

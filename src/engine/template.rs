@@ -31,7 +31,10 @@ impl Default for TemplateBuilder {
         // Templates produce JSON values and prompts, never HTML.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         // Prompts written as YAML block scalars end with a newline; keep it as written.
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+        {
             env.set_syntax(syntax);
         }
         minijinja_contrib::add_to_environment(&mut env);
@@ -59,24 +62,59 @@ impl TemplateBuilder {
         let (name, body, kind) = match single_expression(source) {
             Some(expr) => {
                 let name = format!("expr#{id}");
-                (name, format!("{{% set {VALUE_VAR} = ({expr}) %}}"), Kind::Value)
+                (
+                    name,
+                    format!("{{% set {VALUE_VAR} = ({expr}) %}}"),
+                    Kind::Value,
+                )
             }
             None => (format!("text#{id}"), source.to_string(), Kind::Text),
         };
-        self.env.add_template_owned(name.clone(), body).map_err(|e| TemplateSyntaxError {
-            message: e.detail().unwrap_or(&e.to_string()).to_string(),
-            line_in_template: e.line(),
-        })?;
-        let tmpl = self.env.get_template(&name).map_err(|e| TemplateSyntaxError {
-            message: e.to_string(),
-            line_in_template: None,
-        })?;
+        if let Err(e) = self.env.add_template_owned(name.clone(), body) {
+            return Err(self.syntax_error(e, kind, source));
+        }
+        let tmpl = self
+            .env
+            .get_template(&name)
+            .map_err(|e| TemplateSyntaxError {
+                message: e.to_string(),
+                line_in_template: None,
+            })?;
         let vars: BTreeSet<String> = tmpl.undeclared_variables(false).into_iter().collect();
-        let handle = Compiled { name: name.into(), source: source.into(), vars: vars.into_iter().collect() };
+        let handle = Compiled {
+            name: name.into(),
+            source: source.into(),
+            vars: vars.into_iter().collect(),
+        };
         Ok(match kind {
             Kind::Value => Template::Value(Arc::new(handle)),
             Kind::Text => Template::Text(Arc::new(handle)),
         })
+    }
+
+    /// The error for a template that does not compile, in terms of what the author wrote: a
+    /// single expression is compiled wrapped in `{% set … = (…) %}`, whose errors can name a `)`
+    /// the author never typed, so such an error is taken from compiling the source as written.
+    fn syntax_error(
+        &mut self,
+        wrapped: minijinja::Error,
+        kind: Kind,
+        source: &str,
+    ) -> TemplateSyntaxError {
+        let as_written = match kind {
+            Kind::Value => {
+                let probe = "syntax-probe";
+                let e = self.env.add_template_owned(probe, source.to_string()).err();
+                self.env.remove_template(probe);
+                e
+            }
+            Kind::Text => None,
+        };
+        let e = as_written.unwrap_or(wrapped);
+        TemplateSyntaxError {
+            message: e.detail().unwrap_or(&e.to_string()).to_string(),
+            line_in_template: e.line(),
+        }
     }
 
     /// Compiles a YAML subtree: strings become templates, everything else stays as is.
@@ -88,7 +126,10 @@ impl TemplateBuilder {
     ) -> Result<TemplatedValue, (crate::spec::Pos, String, TemplateSyntaxError)> {
         use crate::spec::yaml::Value as Y;
         Ok(match &node.value {
-            Y::Str(s) => match self.compile(s).map_err(|e| (node.pos, path.to_string(), e))? {
+            Y::Str(s) => match self
+                .compile(s)
+                .map_err(|e| (node.pos, path.to_string(), e))?
+            {
                 Template::Literal(_) => TemplatedValue::Static(Value::String(s.clone())),
                 t => TemplatedValue::Template(t),
             },
@@ -203,7 +244,10 @@ impl Template {
         match self {
             Template::Literal(s) => Ok(s.to_string()),
             Template::Text(c) => {
-                let tmpl = templates.env.get_template(&c.name).map_err(|e| render_error(c, e, ctx))?;
+                let tmpl = templates
+                    .env
+                    .get_template(&c.name)
+                    .map_err(|e| render_error(c, e, ctx))?;
                 tmpl.render(view(ctx)).map_err(|e| render_error(c, e, ctx))
             }
             Template::Value(_) => Ok(match self.render_value(templates, ctx)? {
@@ -219,13 +263,23 @@ impl Template {
             Template::Literal(s) => Ok(Value::String(s.to_string())),
             Template::Text(_) => self.render_str(templates, ctx).map(Value::String),
             Template::Value(c) => {
-                let tmpl = templates.env.get_template(&c.name).map_err(|e| render_error(c, e, ctx))?;
-                let captured = tmpl.render_captured(view(ctx)).map_err(|e| render_error(c, e, ctx))?;
-                let value = captured.state().lookup(VALUE_VAR).unwrap_or(MjValue::UNDEFINED);
+                let tmpl = templates
+                    .env
+                    .get_template(&c.name)
+                    .map_err(|e| render_error(c, e, ctx))?;
+                let captured = tmpl
+                    .render_captured(view(ctx))
+                    .map_err(|e| render_error(c, e, ctx))?;
+                let value = captured
+                    .state()
+                    .lookup(VALUE_VAR)
+                    .unwrap_or(MjValue::UNDEFINED);
                 if value.is_undefined() {
                     return Err(undefined_error(c, ctx));
                 }
-                to_json(&value).map_err(|e| RenderError { message: format!("`{}`: {e}", c.source) })
+                to_json(&value).map_err(|e| RenderError {
+                    message: format!("`{}`: {e}", c.source),
+                })
             }
         }
     }
@@ -239,23 +293,82 @@ fn render_error(c: &Compiled, e: minijinja::Error, ctx: &Context) -> RenderError
     if e.kind() == ErrorKind::UndefinedError {
         return undefined_error(c, ctx);
     }
-    let detail = e.detail().map(str::to_string).unwrap_or_else(|| e.kind().to_string());
-    RenderError { message: format!("template `{}` failed: {detail}", one_line(&c.source)) }
+    let detail = e
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
+    RenderError {
+        message: format!("template `{}` failed: {detail}", one_line(&c.source)),
+    }
 }
 
 fn undefined_error(c: &Compiled, ctx: &Context) -> RenderError {
-    let missing: Vec<&str> = c.vars.iter().map(String::as_str).filter(|v| ctx.get(v).is_none()).collect();
+    let missing: Vec<&str> = c
+        .vars
+        .iter()
+        .map(String::as_str)
+        .filter(|v| ctx.get(v).is_none())
+        .collect();
     let message = match missing.as_slice() {
-        [] => format!("template `{}` uses an undefined value", one_line(&c.source)),
-        [one] => format!("undefined variable `{one}` in template `{}`", one_line(&c.source)),
-        many => format!("undefined variables {} in template `{}`", many.join(", "), one_line(&c.source)),
+        [] => match first_missing_path(&c.source, &c.vars, ctx) {
+            Some(path) => format!(
+                "undefined value `{path}` in template `{}`",
+                one_line(&c.source)
+            ),
+            None => format!("template `{}` uses an undefined value", one_line(&c.source)),
+        },
+        [one] => format!(
+            "undefined variable `{one}` in template `{}`",
+            one_line(&c.source)
+        ),
+        many => format!(
+            "undefined variables {} in template `{}`",
+            many.join(", "),
+            one_line(&c.source)
+        ),
     };
     RenderError { message }
 }
 
+/// The first dotted reference (`order.nope`) in `source` that starts at a known variable but does
+/// not resolve in the context: names the culprit when the root variable itself exists.
+fn first_missing_path(source: &str, vars: &[String], ctx: &Context) -> Option<String> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut rest = source;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        let tail = &rest[start..];
+        let len = tail
+            .find(|c: char| !is_ident(c) && c != '.')
+            .unwrap_or(tail.len());
+        let reference = tail[..len].trim_end_matches('.');
+        let preceded_by_dot = rest[..start].ends_with('.');
+        if !preceded_by_dot
+            && reference.contains('.')
+            && vars.iter().any(|v| reference.split('.').next() == Some(v))
+        {
+            let mut prefix = String::new();
+            for part in reference.split('.') {
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(part);
+                if ctx.lookup(&prefix).is_none() {
+                    return Some(prefix);
+                }
+            }
+        }
+        rest = &tail[len.max(1)..];
+    }
+    None
+}
+
 fn one_line(s: &str) -> String {
     let line = s.trim().lines().next().unwrap_or_default();
-    if line.chars().count() > 60 { format!("{}…", line.chars().take(60).collect::<String>()) } else { line.to_string() }
+    if line.chars().count() > 60 {
+        format!("{}…", line.chars().take(60).collect::<String>())
+    } else {
+        line.to_string()
+    }
 }
 
 fn to_json(v: &MjValue) -> Result<Value, serde_json::Error> {
@@ -283,9 +396,12 @@ impl TemplatedValue {
         Ok(match self {
             TemplatedValue::Static(v) => v.clone(),
             TemplatedValue::Template(t) => t.render_value(templates, ctx)?,
-            TemplatedValue::Array(items) => {
-                Value::Array(items.iter().map(|i| i.render(templates, ctx)).collect::<Result<_, _>>()?)
-            }
+            TemplatedValue::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| i.render(templates, ctx))
+                    .collect::<Result<_, _>>()?,
+            ),
             TemplatedValue::Object(entries) => {
                 let mut map = Map::with_capacity(entries.len());
                 for (k, v) in entries {
@@ -312,7 +428,10 @@ impl Object for ContextView {
     fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
         let key = key.as_str()?;
         let v = self.0.get(key)?;
-        Some(wrap(v, || JsonView { root: self.0.clone(), path: vec![Seg::Key(key.into())] }))
+        Some(wrap(v, || JsonView {
+            root: self.0.clone(),
+            path: vec![Seg::Key(key.into())],
+        }))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -357,7 +476,10 @@ impl JsonView {
     fn child(&self, seg: Seg) -> JsonView {
         let mut path = self.path.clone();
         path.push(seg);
-        JsonView { root: self.root.clone(), path }
+        JsonView {
+            root: self.root.clone(),
+            path,
+        }
     }
 }
 
@@ -378,7 +500,11 @@ impl Object for JsonView {
             }
             Value::Array(a) => {
                 let i = key.as_i64()?;
-                let i = if i < 0 { a.len().checked_sub(i.unsigned_abs() as usize)? } else { i as usize };
+                let i = if i < 0 {
+                    a.len().checked_sub(i.unsigned_abs() as usize)?
+                } else {
+                    i as usize
+                };
                 let v = a.get(i)?;
                 Some(wrap(v, || self.child(Seg::Index(i))))
             }
@@ -388,7 +514,9 @@ impl Object for JsonView {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         match self.resolve() {
-            Some(Value::Object(m)) => Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect()),
+            Some(Value::Object(m)) => {
+                Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect())
+            }
             Some(Value::Array(a)) => Enumerator::Seq(a.len()),
             _ => Enumerator::Empty,
         }
@@ -439,12 +567,30 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_speak_of_the_source_as_written() {
+        let mut b = TemplateBuilder::default();
+        for source in ["{{ a | }}", "{{ total * }}", "{{ name }"] {
+            let e = b.compile(source).expect_err(source);
+            assert!(!e.message.contains("`)`"), "{source}: {}", e.message);
+        }
+        // The probe leaves nothing behind: a later template still compiles and renders.
+        let t = b.compile("{{ n + 1 }}").expect("valid");
+        assert!(matches!(t, Template::Value(_)));
+    }
+
+    #[test]
     fn single_expression_keeps_type() {
         let c = ctx(json!({"candidate": {"name": "Ada", "skills": ["rust"]}, "n": 3}));
-        assert_eq!(render("{{ candidate }}", &c).unwrap(), json!({"name": "Ada", "skills": ["rust"]}));
+        assert_eq!(
+            render("{{ candidate }}", &c).unwrap(),
+            json!({"name": "Ada", "skills": ["rust"]})
+        );
         assert_eq!(render("{{ n }}", &c).unwrap(), json!(3));
         assert_eq!(render(" {{ n + 1 }} ", &c).unwrap(), json!(4));
-        assert_eq!(render("{{ candidate.skills }}", &c).unwrap(), json!(["rust"]));
+        assert_eq!(
+            render("{{ candidate.skills }}", &c).unwrap(),
+            json!(["rust"])
+        );
         assert_eq!(render("n={{ n }}", &c).unwrap(), json!("n=3"));
     }
 
@@ -452,11 +598,23 @@ mod tests {
     fn dot_paths_loops_filters() {
         let c = ctx(json!({"order": {"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}}));
         assert_eq!(render("{{ order.amount }}", &c).unwrap(), json!(12.5));
-        assert_eq!(render("{% for i in order.items %}{{ i.name }}{% endfor %}", &c).unwrap(), json!("ab"));
+        assert_eq!(
+            render("{% for i in order.items %}{{ i.name }}{% endfor %}", &c).unwrap(),
+            json!("ab")
+        );
         assert_eq!(render("{{ order.items | length }}", &c).unwrap(), json!(2));
-        assert_eq!(render("{{ order.items[1].name | upper }}", &c).unwrap(), json!("B"));
-        assert_eq!(render("{{ order | tojson }}", &c).unwrap(), json!(r#"{"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}"#));
-        assert_eq!(render("{{ '%.2f' | format(order.amount) }}", &c).unwrap(), json!("12.50"));
+        assert_eq!(
+            render("{{ order.items[1].name | upper }}", &c).unwrap(),
+            json!("B")
+        );
+        assert_eq!(
+            render("{{ order | tojson }}", &c).unwrap(),
+            json!(r#"{"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}"#)
+        );
+        assert_eq!(
+            render("{{ '%.2f' | format(order.amount) }}", &c).unwrap(),
+            json!("12.50")
+        );
     }
 
     #[test]
@@ -466,7 +624,10 @@ mod tests {
         assert!(e.message.contains("`nope`"), "{}", e.message);
         let e = render("{{ nope }}", &c).unwrap_err();
         assert!(e.message.contains("`nope`"), "{}", e.message);
-        assert_eq!(render("{% if nope %}y{% else %}n{% endif %}", &c).unwrap(), json!("n"));
+        assert_eq!(
+            render("{% if nope %}y{% else %}n{% endif %}", &c).unwrap(),
+            json!("n")
+        );
         assert_eq!(render("{{ nope | default('d') }}", &c).unwrap(), json!("d"));
     }
 
@@ -479,11 +640,18 @@ mod tests {
 
     #[test]
     fn templated_values_render_nested() {
-        let n = crate::spec::yaml::parse_documents("a: \"{{ x }}\"\nb: [1, \"{{ y.z }}\"]\nc: static\n").unwrap().remove(0);
+        let n = crate::spec::yaml::parse_documents(
+            "a: \"{{ x }}\"\nb: [1, \"{{ y.z }}\"]\nc: static\n",
+        )
+        .unwrap()
+        .remove(0);
         let mut b = TemplateBuilder::default();
         let tv = b.compile_value(&n, "").unwrap();
         let set = b.finish();
         let c = ctx(json!({"x": {"k": 1}, "y": {"z": true}}));
-        assert_eq!(tv.render(&set, &c).unwrap(), json!({"a": {"k": 1}, "b": [1, true], "c": "static"}));
+        assert_eq!(
+            tv.render(&set, &c).unwrap(),
+            json!({"a": {"k": 1}, "b": [1, true], "c": "static"})
+        );
     }
 }

@@ -9,11 +9,21 @@ use std::sync::Arc;
 use super::{DEFAULT_MAX_STEPS, Routes, Step, StepGraph, Target, Trigger, Workflow};
 use crate::engine::{Services, TemplateBuilder};
 use crate::spec::workflow::canonical_step_kind;
-use crate::spec::{Code, Diagnostic, Diagnostics, Pos, ProjectSpec, Sink, WorkflowSpec, did_you_mean};
+use crate::spec::{
+    Code, Diagnostic, Diagnostics, Pos, ProjectSpec, Sink, WorkflowSpec, did_you_mean,
+};
 use crate::steps::{self, CompileCx};
 
 /// Path prefixes weft serves itself; triggers may not use them.
-pub const RESERVED_PREFIXES: &[&str] = &["/admin", "/workflows", "/runs", "/hitl", "/healthz", "/readyz", "/openapi.json"];
+pub const RESERVED_PREFIXES: &[&str] = &[
+    "/admin",
+    "/workflows",
+    "/runs",
+    "/hitl",
+    "/healthz",
+    "/readyz",
+    "/openapi.json",
+];
 
 pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -22,6 +32,7 @@ pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 pub fn compile_project(
     spec: &ProjectSpec,
     nodes: &crate::nodes::Registry,
+    presets: &crate::llm::Presets,
     services: &Arc<Services>,
     diags: &mut Diagnostics,
 ) -> Vec<Arc<Workflow>> {
@@ -29,7 +40,14 @@ pub fn compile_project(
     let mut drafts = Vec::new();
     for wf in &spec.workflows {
         let mut sink = Sink::new(&wf.doc.file, diags);
-        let mut cx = CompileCx { templates: &mut templates, nodes, project: spec, services, sink: &mut sink };
+        let mut cx = CompileCx {
+            templates: &mut templates,
+            nodes,
+            presets,
+            project: spec,
+            services,
+            sink: &mut sink,
+        };
         if let Some(d) = compile_workflow(wf, &mut cx) {
             drafts.push(d);
         }
@@ -39,7 +57,12 @@ pub fn compile_project(
     let templates = templates.finish();
     drafts
         .into_iter()
-        .map(|d| Arc::new(Workflow { templates: templates.clone(), ..d }))
+        .map(|d| {
+            Arc::new(Workflow {
+                templates: templates.clone(),
+                ..d
+            })
+        })
         .collect()
 }
 
@@ -53,20 +76,35 @@ pub fn compile_workflow(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> Opti
         let kind = match canonical_step_kind(&step.kind, &step.path) {
             Ok(k) => steps::compile(k, step, cx),
             Err(d) => {
-                cx.error(d);
+                cx.error(*d);
                 None
             }
         };
-        let fall_through = if i + 1 < spec.steps.len() { Target::Step(i + 1) } else { Target::End };
+        let fall_through = if i + 1 < spec.steps.len() {
+            Target::Step(i + 1)
+        } else {
+            Target::End
+        };
         let routes = resolve_routes(step, &ids, fall_through, cx);
         if let Some(kind) = kind {
-            steps.push(Step { id: Arc::from(step.id.value.as_str()), kind, routes });
+            steps.push(Step {
+                id: Arc::from(step.id.value.as_str()),
+                kind,
+                routes,
+            });
         }
     }
-    let trigger = spec.trigger.as_ref().and_then(|t| check_trigger(t, cx));
+    let trigger = spec
+        .trigger
+        .as_ref()
+        .and_then(|t| check_trigger(t, &body_path(spec, "trigger"), cx));
     let max_steps = match &spec.max_steps {
         Some(m) if m.value == 0 => {
-            cx.error(Diagnostic::error(Code::InvalidValue, "`max_steps` must be at least 1").at(m.pos).path("spec.max_steps"));
+            cx.error(
+                Diagnostic::error(Code::InvalidValue, "`max_steps` must be at least 1")
+                    .at(m.pos)
+                    .path(body_path(spec, "max_steps")),
+            );
             DEFAULT_MAX_STEPS
         }
         Some(m) => m.value,
@@ -104,16 +142,24 @@ fn check_step_ids(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> HashMap<St
         if let Some(&first) = ids.get(&step.id.value) {
             let first_line = spec.steps[first].id.pos.line;
             cx.error(
-                Diagnostic::error(Code::DuplicateStepId, format!("duplicate step id `{}`", step.id.value))
-                    .at(step.id.pos)
-                    .path(format!("{}.id", step.path))
-                    .help(format!("the first step with this id is at line {first_line}; step ids must be unique")),
+                Diagnostic::error(
+                    Code::DuplicateStepId,
+                    format!("duplicate step id `{}`", step.id.value),
+                )
+                .at(step.id.pos)
+                .path(format!("{}.id", step.path))
+                .help(format!(
+                    "the first step with this id is at line {first_line}; step ids must be unique"
+                )),
             );
         } else if step.id.value == "END" {
             cx.error(
-                Diagnostic::error(Code::InvalidValue, "`END` is reserved as a route target and cannot be a step id")
-                    .at(step.id.pos)
-                    .path(format!("{}.id", step.path)),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "`END` is reserved as a route target and cannot be a step id",
+                )
+                .at(step.id.pos)
+                .path(format!("{}.id", step.path)),
             );
         } else {
             ids.insert(step.id.value.clone(), i);
@@ -142,7 +188,10 @@ fn resolve_routes(
                 cx.error(
                     Diagnostic::error(
                         Code::UnknownRouteTarget,
-                        format!("route `{}` goes to unknown step `{}`", signal.value, target.value),
+                        format!(
+                            "route `{}` goes to unknown step `{}`",
+                            signal.value, target.value
+                        ),
                     )
                     .at(target.pos)
                     .path(format!("{}.routes.{}", step.path, signal.value))
@@ -173,42 +222,74 @@ fn warn_unreachable(spec: &WorkflowSpec, graph: &StepGraph, cx: &mut CompileCx<'
         if !reached {
             let step = &spec.steps[i];
             cx.error(
-                Diagnostic::warning(Code::UnreachableStep, format!("step `{}` can never be reached", step.id.value))
-                    .at(step.id.pos)
-                    .path(step.path.clone())
-                    .help("route to it from another step, or remove it"),
+                Diagnostic::warning(
+                    Code::UnreachableStep,
+                    format!("step `{}` can never be reached", step.id.value),
+                )
+                .at(step.id.pos)
+                .path(step.path.clone())
+                .help("route to it from another step, or remove it"),
             );
         }
     }
 }
 
-fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Option<Trigger> {
+/// JSON path of a body field: under `spec.` in the `spec:` form, at the top in the flat form.
+fn body_path(spec: &WorkflowSpec, field: &str) -> String {
+    if spec.doc.node.get("spec").is_some() {
+        format!("spec.{field}")
+    } else {
+        field.to_string()
+    }
+}
+
+/// `at` is the trigger's JSON path (`spec.trigger`, or `trigger` in the flat form).
+fn check_trigger(
+    t: &crate::spec::TriggerSpec,
+    at: &str,
+    cx: &mut CompileCx<'_, '_>,
+) -> Option<Trigger> {
     let path = &t.path;
     let mut ok = true;
     if !path.value.starts_with('/') {
         cx.error(
-            Diagnostic::error(Code::InvalidValue, format!("trigger path `{}` must start with `/`", path.value))
-                .at(path.pos)
-                .path("spec.trigger.path")
-                .expected("a path like `/api/orders/{id}`"),
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("trigger path `{}` must start with `/`", path.value),
+            )
+            .at(path.pos)
+            .path(format!("{at}.path"))
+            .expected("a path like `/api/orders/{id}`"),
         );
         ok = false;
     } else if let Some(bad) = invalid_segment(&path.value) {
         cx.error(
-            Diagnostic::error(Code::InvalidValue, format!("invalid segment `{bad}` in trigger path"))
-                .at(path.pos)
-                .path("spec.trigger.path")
-                .expected("literal segments or `{name}` parameters"),
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("invalid segment `{bad}` in trigger path"),
+            )
+            .at(path.pos)
+            .path(format!("{at}.path"))
+            .expected("literal segments or `{name}` parameters"),
         );
         ok = false;
     }
     if let Some(prefix) = reserved_prefix(&path.value) {
         cx.error(
-            Diagnostic::error(Code::ReservedPath, format!("trigger path `{}` is under weft's reserved `{prefix}`", path.value))
-                .at(path.pos)
-                .path("spec.trigger.path")
-                .expected(format!("a path outside {}", crate::spec::quote_list(RESERVED_PREFIXES)))
-                .help("prefix your endpoints, e.g. `/api/...`"),
+            Diagnostic::error(
+                Code::ReservedPath,
+                format!(
+                    "trigger path `{}` is under weft's reserved `{prefix}`",
+                    path.value
+                ),
+            )
+            .at(path.pos)
+            .path(format!("{at}.path"))
+            .expected(format!(
+                "a path outside {}",
+                crate::spec::quote_list(RESERVED_PREFIXES)
+            ))
+            .help("prefix your endpoints, e.g. `/api/...`"),
         );
         ok = false;
     }
@@ -216,11 +297,14 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
     if !METHODS.contains(&method.as_str()) {
         let pos = t.method.as_ref().map_or(path.pos, |m| m.pos);
         cx.error(
-            Diagnostic::error(Code::InvalidValue, format!("unsupported trigger method `{method}`"))
-                .at(pos)
-                .path("spec.trigger.method")
-                .expected(format!("one of {}", crate::spec::quote_list(METHODS)))
-                .maybe_help(did_you_mean(&method, METHODS.iter().copied())),
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("unsupported trigger method `{method}`"),
+            )
+            .at(pos)
+            .path(format!("{at}.method"))
+            .expected(format!("one of {}", crate::spec::quote_list(METHODS)))
+            .maybe_help(did_you_mean(&method, METHODS.iter().copied())),
         );
         ok = false;
     }
@@ -228,21 +312,30 @@ fn check_trigger(t: &crate::spec::TriggerSpec, cx: &mut CompileCx<'_, '_>) -> Op
         && !matches!(a.value.as_str(), "drop" | "reject")
     {
         cx.error(
-            Diagnostic::error(Code::InvalidValue, format!("unknown `additional_fields` mode `{}`", a.value))
-                .at(a.pos)
-                .path("spec.trigger.additional_fields")
-                .expected("`drop` or `reject`"),
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("unknown `additional_fields` mode `{}`", a.value),
+            )
+            .at(a.pos)
+            .path(format!("{at}.additional_fields"))
+            .expected("`drop` or `reject`"),
         );
         ok = false;
     }
-    ok.then(|| Trigger { path: path.value.clone(), method, spec: t.clone() })
+    ok.then(|| Trigger {
+        path: path.value.clone(),
+        method,
+        spec: t.clone(),
+    })
 }
 
 pub fn reserved_prefix(path: &str) -> Option<&'static str> {
-    RESERVED_PREFIXES
-        .iter()
-        .copied()
-        .find(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+    RESERVED_PREFIXES.iter().copied().find(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// The first segment that is neither literal nor a well-formed `{param}` / `{*rest}`.
@@ -252,7 +345,9 @@ fn invalid_segment(path: &str) -> Option<&str> {
         if !has_brace {
             return false;
         }
-        let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else { return true };
+        let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            return true;
+        };
         let inner = inner.strip_prefix('*').unwrap_or(inner);
         inner.is_empty() || !inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     })
@@ -263,12 +358,29 @@ fn check_versions(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
     for wf in workflows {
         let key = (wf.name.value.as_str(), wf.version.value.as_str());
         if let Some(first) = seen.get(&key) {
+            // Without `schema_version` (default `v1`) the position is the name's: say so.
+            let written = wf
+                .doc
+                .node
+                .get("metadata")
+                .and_then(|m| m.get("schema_version"))
+                .is_some();
             diags.push(
-                Diagnostic::error(Code::DuplicateVersion, format!("workflow `{}` version `{}` is defined twice", key.0, key.1))
-                    .in_file(&wf.doc.file)
-                    .at(wf.version.pos)
-                    .path("metadata.schema_version")
-                    .help(format!("first defined in {}; give each version its own `schema_version`", location(&first.doc.file, first.version.pos))),
+                Diagnostic::error(
+                    Code::DuplicateVersion,
+                    format!("workflow `{}` version `{}` is defined twice", key.0, key.1),
+                )
+                .in_file(&wf.doc.file)
+                .at(wf.version.pos)
+                .path(if written {
+                    "metadata.schema_version"
+                } else {
+                    "metadata.name"
+                })
+                .help(format!(
+                    "first defined in {}; give each version its own `schema_version`",
+                    location(&first.doc.file, first.version.pos)
+                )),
             );
         } else {
             seen.insert(key, wf);
@@ -289,7 +401,7 @@ fn check_trigger_clashes(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
                 )
                 .in_file(&wf.doc.file)
                 .at(t.path.pos)
-                .path("spec.trigger.path")
+                .path(format!("{}.path", body_path(wf, "trigger")))
                 .help(format!(
                     "`{}` declares it in {}; give one workflow another path, or disable one version",
                     other.name.value,
@@ -322,8 +434,14 @@ mod tests {
 
     #[test]
     fn path_patterns() {
-        assert_eq!(super::super::pattern_key("/o/{id}"), super::super::pattern_key("/o/{oid}"));
-        assert_ne!(super::super::pattern_key("/o/{id}"), super::super::pattern_key("/o/fixed"));
+        assert_eq!(
+            super::super::pattern_key("/o/{id}"),
+            super::super::pattern_key("/o/{oid}")
+        );
+        assert_ne!(
+            super::super::pattern_key("/o/{id}"),
+            super::super::pattern_key("/o/fixed")
+        );
         assert_eq!(invalid_segment("/o/{id}/x"), None);
         assert_eq!(invalid_segment("/o/{}/x"), Some("{}"));
         assert_eq!(invalid_segment("/o/a{b}"), Some("a{b}"));

@@ -52,7 +52,13 @@ impl Trigger {
 
 pub fn pattern_key(path: &str) -> String {
     path.split('/')
-        .map(|seg| if seg.starts_with('{') && seg.ends_with('}') { if seg.starts_with("{*") { "{*}" } else { "{}" } } else { seg })
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                if seg.starts_with("{*") { "{*}" } else { "{}" }
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }

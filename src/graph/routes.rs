@@ -28,7 +28,10 @@ impl Routes {
         let default = find("default");
         let error = find("error");
         Routes {
-            table: table.into_iter().map(|(k, t)| (k.into_boxed_str(), t)).collect(),
+            table: table
+                .into_iter()
+                .map(|(k, t)| (k.into_boxed_str(), t))
+                .collect(),
             default,
             error,
             fall_through,
@@ -36,12 +39,17 @@ impl Routes {
     }
 
     fn lookup(&self, key: &str) -> Option<Target> {
-        self.table.iter().find(|(k, _)| &**k == key).map(|(_, t)| *t)
+        self.table
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, t)| *t)
     }
 
     /// Where a signal leads.
     pub fn after_signal(&self, signal: &str) -> Target {
-        self.lookup(signal).or(self.default).unwrap_or(self.fall_through)
+        self.lookup(signal)
+            .or(self.default)
+            .unwrap_or(self.fall_through)
     }
 
     /// Where a failure of `kind` leads; `None` fails the run.
@@ -60,7 +68,11 @@ impl Routes {
 
     /// Every place control can go after this step (for reachability).
     pub fn successors(&self) -> impl Iterator<Item = Target> + '_ {
-        let fall = if self.default.is_none() { Some(self.fall_through) } else { None };
+        let fall = if self.default.is_none() {
+            Some(self.fall_through)
+        } else {
+            None
+        };
         self.table.iter().map(|(_, t)| *t).chain(fall)
     }
 }
@@ -71,7 +83,13 @@ mod tests {
 
     #[test]
     fn signal_rules() {
-        let r = Routes::new(vec![("valid".into(), Target::Step(3)), ("default".into(), Target::Step(5))], Target::Step(1));
+        let r = Routes::new(
+            vec![
+                ("valid".into(), Target::Step(3)),
+                ("default".into(), Target::Step(5)),
+            ],
+            Target::Step(1),
+        );
         assert_eq!(r.after_signal("valid"), Target::Step(3));
         assert_eq!(r.after_signal("other"), Target::Step(5));
         let r = Routes::new(vec![("valid".into(), Target::End)], Target::Step(1));
@@ -82,12 +100,20 @@ mod tests {
     #[test]
     fn failure_rules() {
         let r = Routes::new(
-            vec![("timeout".into(), Target::Step(2)), ("error".into(), Target::Step(4)), ("default".into(), Target::Step(9))],
+            vec![
+                ("timeout".into(), Target::Step(2)),
+                ("error".into(), Target::Step(4)),
+                ("default".into(), Target::Step(9)),
+            ],
             Target::Step(1),
         );
         assert_eq!(r.after_failure("timeout"), Target::Step(2).into());
         assert_eq!(r.after_failure("node_error"), Some(Target::Step(4)));
         let r = Routes::new(vec![("default".into(), Target::Step(9))], Target::Step(1));
-        assert_eq!(r.after_failure("node_error"), None, "a failure never takes default or falls through");
+        assert_eq!(
+            r.after_failure("node_error"),
+            None,
+            "a failure never takes default or falls through"
+        );
     }
 }

@@ -73,6 +73,83 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// rmcp's error texts name Rust types and whole URLs, query strings included (which may carry
+/// credentials): keep what a person needs, without either.
+pub(crate) fn clean_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('[') {
+        let Some(len) = bracketed_len(&rest[start..]) else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let inner = &rest[start + 1..start + len - 1];
+        if !inner.contains("::") {
+            out.push_str(&rest[start..start + len]);
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    redact_urls(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The length of `[…]` at the start of `s`, nested brackets included.
+fn bracketed_len(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Every `http(s)://…` in `s` without userinfo, query or fragment.
+fn redact_urls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest
+        .find("http://")
+        .into_iter()
+        .chain(rest.find("https://"))
+        .min()
+    {
+        out.push_str(&rest[..start]);
+        let url_len = rest[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | ',' | '"' | '\'' | '>'))
+            .unwrap_or(rest.len() - start);
+        let url = &rest[start..start + url_len];
+        let (scheme, after) = url.split_once("://").unwrap_or(("http", url));
+        let authority_end = after.find('/').unwrap_or(after.len());
+        let host = after[..authority_end]
+            .rsplit('@')
+            .next()
+            .unwrap_or_default();
+        let path = &after[authority_end..];
+        let cut = path.find(['?', '#']);
+        out.push_str(&format!(
+            "{scheme}://{host}{}",
+            &path[..cut.unwrap_or(path.len())]
+        ));
+        if cut.is_some() {
+            out.push_str("?…");
+        }
+        rest = &rest[start + url_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
@@ -105,6 +182,20 @@ pub enum Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rmcp_messages_are_cleaned() {
+        let raw = "Send message error Transport [rmcp::transport::worker::WorkerTransport<X<reqwest::Client>>] \
+                   error: Client error: error sending request for url (https://u:p@h.example:8443/mcp?key=s3cret), when send";
+        assert_eq!(
+            clean_message(raw),
+            "Send message error Transport error: Client error: error sending request for url (https://h.example:8443/mcp?…), when send"
+        );
+        assert_eq!(
+            clean_message("list [1, 2] at http://h/x"),
+            "list [1, 2] at http://h/x"
+        );
+    }
 
     #[test]
     fn descriptions_leave_secrets_out() {

@@ -146,7 +146,7 @@ impl Session {
             },
             other => Error::Transport {
                 server,
-                message: other.to_string(),
+                message: super::clean_message(&other.to_string()),
             },
         }
     }

@@ -39,7 +39,7 @@ pub async fn connect(
 ) -> Result<Connected, Error> {
     let connect_error = |message: String| Error::Connect {
         server: label.to_string(),
-        message,
+        message: super::clean_message(&message),
     };
     match server {
         Server::Stdio {

@@ -36,7 +36,9 @@ impl Node for Set {
         let out = match input.params {
             Value::Object(m) => Ok(NodeOutput::merge(m.clone())),
             Value::Null => Ok(NodeOutput::unchanged()),
-            other => Err(NodeError::failed(format!("`set` needs a mapping of params, got {other}"))),
+            other => Err(NodeError::failed(format!(
+                "`set` needs a mapping of params, got {other}"
+            ))),
         };
         Box::pin(async move { out })
     }

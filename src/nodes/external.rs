@@ -61,12 +61,20 @@ impl External {
             params: &'a Value,
             step_id: &'a str,
         }
-        let payload = serde_json::to_vec(&Stdin { context: input.context, params: input.params, step_id: input.step_id })
-            .map_err(|e| NodeError::failed(format!("cannot encode node input: {e}")))?;
+        let payload = serde_json::to_vec(&Stdin {
+            context: input.context,
+            params: input.params,
+            step_id: input.step_id,
+        })
+        .map_err(|e| NodeError::failed(format!("cannot encode node input: {e}")))?;
         let mut cmd = self.command();
         cmd.env("WEFT_STEP_ID", input.step_id);
         let mut child = cmd.spawn().map_err(|e| {
-            let prog = self.file.interpreter.map(str::to_string).unwrap_or_else(|| self.file.path.display().to_string());
+            let prog = self
+                .file
+                .interpreter
+                .map(str::to_string)
+                .unwrap_or_else(|| self.file.path.display().to_string());
             NodeError::failed(format!("cannot start `{prog}`: {e}"))
         })?;
         let pid = child.id();
@@ -82,7 +90,10 @@ impl External {
         });
         let out_reader = tokio::spawn(async move {
             let mut buf = Vec::new();
-            let _ = (&mut stdout).take(MAX_STDOUT as u64 + 1).read_to_end(&mut buf).await;
+            let _ = (&mut stdout)
+                .take(MAX_STDOUT as u64 + 1)
+                .read_to_end(&mut buf)
+                .await;
             buf
         });
         let err_reader = tokio::spawn(async move {
@@ -113,7 +124,9 @@ impl External {
             }
         };
         writer.abort();
-        let grace = deadline.saturating_duration_since(tokio::time::Instant::now()).min(EXIT_GRACE);
+        let grace = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .min(EXIT_GRACE);
         let stdout = collect(out_reader, grace).await;
         // Whatever the program left behind in its group goes too.
         kill_group(pid);
@@ -121,7 +134,10 @@ impl External {
         let stderr = collect(err_reader, EXIT_GRACE).await.unwrap_or_default();
 
         if !status.success() {
-            let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
+            let code = status
+                .code()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "a signal".into());
             return Err(NodeError::failed(format!(
                 "node `{}` exited with {code}{}",
                 self.file.runner,
@@ -129,9 +145,18 @@ impl External {
             )));
         }
         if stdout.len() > MAX_STDOUT {
-            return Err(NodeError::failed(format!("node `{}` printed more than {MAX_STDOUT} bytes", self.file.runner)));
+            return Err(NodeError::failed(format!(
+                "node `{}` printed more than {MAX_STDOUT} bytes",
+                self.file.runner
+            )));
         }
-        parse_output(&stdout).map_err(|m| NodeError::failed(format!("node `{}` {m}{}", self.file.runner, stderr_suffix(&stderr))))
+        parse_output(&stdout).map_err(|m| {
+            NodeError::failed(format!(
+                "node `{}` {m}{}",
+                self.file.runner,
+                stderr_suffix(&stderr)
+            ))
+        })
     }
 }
 
@@ -168,7 +193,9 @@ fn stderr_suffix(stderr: &[u8]) -> String {
         return String::new();
     }
     let start = text.len().saturating_sub(STDERR_TAIL);
-    let start = (start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
     format!("; stderr: {}", &text[start..])
 }
 
@@ -216,11 +243,24 @@ mod tests {
 
     #[test]
     fn three_return_forms() {
-        assert_eq!(parse_output(b"\"valid\"\n").unwrap(), NodeOutput::signal("valid"));
+        assert_eq!(
+            parse_output(b"\"valid\"\n").unwrap(),
+            NodeOutput::signal("valid")
+        );
         let ctx = json!({"a": 1}).as_object().unwrap().clone();
-        assert_eq!(parse_output(br#"{"a": 1}"#).unwrap(), NodeOutput::replace(ctx.clone()));
-        assert_eq!(parse_output(br#"[{"a": 1}, "ok"]"#).unwrap(), NodeOutput::replace(ctx).with_signal("ok"));
-        assert!(parse_output(b"garbage").unwrap_err().contains("invalid JSON"));
+        assert_eq!(
+            parse_output(br#"{"a": 1}"#).unwrap(),
+            NodeOutput::replace(ctx.clone())
+        );
+        assert_eq!(
+            parse_output(br#"[{"a": 1}, "ok"]"#).unwrap(),
+            NodeOutput::replace(ctx).with_signal("ok")
+        );
+        assert!(
+            parse_output(b"garbage")
+                .unwrap_err()
+                .contains("invalid JSON")
+        );
         assert!(parse_output(b"42").unwrap_err().contains("a number"));
         assert!(parse_output(b"").is_err());
     }

@@ -48,22 +48,34 @@ pub struct NodeOutput {
 impl NodeOutput {
     /// No change, signal `default`.
     pub fn unchanged() -> Self {
-        NodeOutput { update: Update::Unchanged, signal: None }
+        NodeOutput {
+            update: Update::Unchanged,
+            signal: None,
+        }
     }
 
     /// Only a signal.
     pub fn signal(s: impl Into<String>) -> Self {
-        NodeOutput { update: Update::Unchanged, signal: Some(s.into()) }
+        NodeOutput {
+            update: Update::Unchanged,
+            signal: Some(s.into()),
+        }
     }
 
     /// The whole new public context.
     pub fn replace(ctx: Map<String, Value>) -> Self {
-        NodeOutput { update: Update::Replace(ctx), signal: None }
+        NodeOutput {
+            update: Update::Replace(ctx),
+            signal: None,
+        }
     }
 
     /// Keys merged into the context.
     pub fn merge(values: Map<String, Value>) -> Self {
-        NodeOutput { update: Update::Merge(values), signal: None }
+        NodeOutput {
+            update: Update::Merge(values),
+            signal: None,
+        }
     }
 
     pub fn with_signal(mut self, s: impl Into<String>) -> Self {
@@ -135,7 +147,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn new(rust: HashMap<String, Arc<dyn Node>>, files: &[NodeFile], project_root: &std::path::Path) -> Self {
+    pub fn new(
+        rust: HashMap<String, Arc<dyn Node>>,
+        files: &[NodeFile],
+        project_root: &std::path::Path,
+    ) -> Self {
         let files = files
             .iter()
             .map(|f| {
@@ -155,7 +171,10 @@ impl Registry {
             return Some(n.clone());
         }
         if let Some(f) = self.files.get(runner) {
-            return Some(Arc::new(external::External::new(f.clone(), project_root.to_path_buf())));
+            return Some(Arc::new(external::External::new(
+                f.clone(),
+                project_root.to_path_buf(),
+            )));
         }
         builtin::get(runner)
     }

@@ -309,7 +309,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} [{}]", self.location(), self.message, self.code.id())
+        write!(
+            f,
+            "{}: {} [{}]",
+            self.location(),
+            self.message,
+            self.code.id()
+        )
     }
 }
 
@@ -317,7 +323,24 @@ impl fmt::Display for Diagnostic {
 fn token_width(line: &str, col: usize) -> usize {
     let rest: String = line.chars().skip(col - 1).collect();
     let quoted = rest.starts_with('"') || rest.starts_with('\'');
-    let n = if quoted {
+    let flow = rest.starts_with(['[', '{']);
+    if rest.starts_with([' ', '\t']) {
+        return 1; // whitespace itself is the problem (a tab in indentation): mark just it
+    }
+    let n = if flow {
+        // A flow collection: through its matching bracket when that is on this line.
+        let mut depth = 0usize;
+        rest.chars()
+            .position(|c| {
+                match c {
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map_or(rest.chars().count(), |i| i + 1)
+    } else if quoted {
         let q = rest.chars().next().unwrap_or('"');
         rest.chars()
             .skip(1)
@@ -334,11 +357,17 @@ fn token_width(line: &str, col: usize) -> usize {
 
 /// The suggestion for a misspelt name: a candidate equal up to case and `-`/`_`, else the closest
 /// one within a small edit distance. Earlier candidates win ties (list canonical names first).
-pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_', ' '], "");
     let found_norm = norm(found);
     let candidates: Vec<&str> = candidates.into_iter().collect();
-    if let Some(c) = candidates.iter().find(|c| norm(c) == found_norm && **c != found) {
+    if let Some(c) = candidates
+        .iter()
+        .find(|c| norm(c) == found_norm && **c != found)
+    {
         return Some(format!("did you mean `{c}`?"));
     }
     let mut best: Option<(f64, &str)> = None;
@@ -396,9 +425,30 @@ impl Diagnostics {
         self.items
     }
 
+    /// Drops the errors reported at the very value whose `${VAR}` could not be expanded: that
+    /// value was left as written, so any further complaint about it (an invalid duration, an
+    /// unknown runner `${RUNNER}`) is a consequence of the unset variable, not a second problem.
+    pub fn drop_unset_var_consequences(&mut self) {
+        let unset: Vec<(Option<PathBuf>, Pos)> = self
+            .items
+            .iter()
+            .filter(|d| d.code == Code::UnsetEnvVar)
+            .filter_map(|d| Some((d.file.clone(), d.pos?)))
+            .collect();
+        if unset.is_empty() {
+            return;
+        }
+        self.items.retain(|d| {
+            d.code == Code::UnsetEnvVar
+                || d.pos
+                    .is_none_or(|p| !unset.iter().any(|(f, at)| *at == p && *f == d.file))
+        });
+    }
+
     /// Sorts by file, then position, so output is stable whatever the walk order was.
     pub fn sort(&mut self) {
-        self.items.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+        self.items
+            .sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
     }
 
     /// Renders every diagnostic with its source line, reading files relative to `root`.
@@ -447,14 +497,62 @@ mod tests {
     }
 
     #[test]
+    fn caret_spans_a_whole_flow_collection() {
+        assert_eq!(token_width("  timeout: [1, 2]  # x", 12), 6);
+        assert_eq!(token_width("a: {b: [c]}, d", 4), 8);
+        assert_eq!(token_width("a: [1, 2", 4), 5);
+        assert_eq!(token_width("a: plain, x", 4), 5);
+        assert_eq!(token_width("\t  timeout: 5s", 1), 1);
+    }
+
+    #[test]
     fn suggests_close_names_only() {
         let c = ["api_call", "agent", "router"];
-        assert_eq!(did_you_mean("api-call", c).as_deref(), Some("did you mean `api_call`?"));
-        assert_eq!(did_you_mean("routr", c).as_deref(), Some("did you mean `router`?"));
+        assert_eq!(
+            did_you_mean("api-call", c).as_deref(),
+            Some("did you mean `api_call`?")
+        );
+        assert_eq!(
+            did_you_mean("routr", c).as_deref(),
+            Some("did you mean `router`?")
+        );
         assert_eq!(did_you_mean("zzzzzz", c), None);
-        assert_eq!(did_you_mean("api-call", ["api_call", "APICall"]).as_deref(), Some("did you mean `api_call`?"));
+        assert_eq!(
+            did_you_mean("api-call", ["api_call", "APICall"]).as_deref(),
+            Some("did you mean `api_call`?")
+        );
         assert_eq!(did_you_mean("d", ["a", "b"]), None);
-        assert_eq!(did_you_mean("ENDD", ["a", "END"]).as_deref(), Some("did you mean `END`?"));
+        assert_eq!(
+            did_you_mean("ENDD", ["a", "END"]).as_deref(),
+            Some("did you mean `END`?")
+        );
+    }
+
+    #[test]
+    fn consequences_of_an_unset_variable_are_dropped() {
+        let at = |code, line| {
+            Diagnostic::error(code, "x")
+                .in_file("w.yaml")
+                .at(Pos::new(line, 5))
+        };
+        let mut d = Diagnostics::default();
+        d.push(at(Code::UnsetEnvVar, 3));
+        d.push(at(Code::InvalidValue, 3));
+        d.push(at(Code::InvalidValue, 4));
+        d.push(at(Code::InvalidValue, 3).in_file("other.yaml"));
+        d.drop_unset_var_consequences();
+        let kept: Vec<_> = d
+            .iter()
+            .map(|d| (d.code, d.pos.map(|p| p.line), d.file.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (Code::UnsetEnvVar, Some(3), Some("w.yaml".into())),
+                (Code::InvalidValue, Some(4), Some("w.yaml".into())),
+                (Code::InvalidValue, Some(3), Some("other.yaml".into())),
+            ]
+        );
     }
 
     #[test]

@@ -35,7 +35,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 fn from_secs(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && (0.0..1e12).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+    (0.0..1e12)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 impl<'de> Deserialize<'de> for Seconds {
@@ -44,7 +46,9 @@ impl<'de> Deserialize<'de> for Seconds {
         impl Visitor<'_> for V {
             type Value = Seconds;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a duration: seconds as a number, or a string like \"500ms\", \"30s\", \"5m\"")
+                f.write_str(
+                    "a duration: seconds as a number, or a string like \"500ms\", \"30s\", \"5m\"",
+                )
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seconds, E> {
                 self.visit_f64(v as f64)

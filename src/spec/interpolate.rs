@@ -62,39 +62,75 @@ pub fn expand(text: &str, env: &dyn Env) -> Result<String, Vec<Unset>> {
         }
     }
     out.push_str(rest);
-    if unset.is_empty() { Ok(out) } else { Err(unset) }
+    if unset.is_empty() {
+        Ok(out)
+    } else {
+        Err(unset)
+    }
 }
 
 /// Expands every string scalar of `node` in place. A plain scalar that was exactly one `${…}`
 /// reference is re-typed after expansion (`port: ${PORT:8080}` becomes the number 8080).
+/// Unset variables are reported with the JSON path of their scalar below `node`.
 pub fn expand_node(node: &mut Node, env: &dyn Env) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    node.for_each_str_mut(&mut |n: &mut Node| {
-        let Value::Str(s) = &n.value else { return };
-        if !s.contains('$') {
-            return;
-        }
-        let whole_ref = n.plain.is_some() && is_single_reference(s);
-        match expand(s, env) {
-            Ok(expanded) => {
-                n.value = if whole_ref {
-                    infer_plain_scalar(&expanded)
-                } else {
-                    Value::Str(expanded)
-                };
-            }
-            Err(unset) => {
-                for Unset(name) in unset {
-                    diags.push(
-                        Diagnostic::error(Code::UnsetEnvVar, format!("environment variable `{name}` is not set"))
-                            .at(n.pos)
-                            .help(format!("set `{name}`, or give a default: `${{{name}:default}}`")),
-                    );
-                }
-            }
-        }
-    });
+    expand_in(node, &mut String::new(), env, &mut diags);
     diags
+}
+
+fn expand_in(node: &mut Node, path: &mut String, env: &dyn Env, diags: &mut Vec<Diagnostic>) {
+    let len = path.len();
+    match &mut node.value {
+        Value::Str(_) => expand_scalar(node, path, env, diags),
+        Value::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push_str(&format!("[{i}]"));
+                expand_in(item, path, env, diags);
+                path.truncate(len);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries.iter_mut() {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&k.key_text().unwrap_or_default());
+                expand_in(v, path, env, diags);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn expand_scalar(n: &mut Node, path: &str, env: &dyn Env, diags: &mut Vec<Diagnostic>) {
+    let Value::Str(s) = &n.value else { return };
+    if !s.contains('$') {
+        return;
+    }
+    let whole_ref = n.plain.is_some() && is_single_reference(s);
+    match expand(s, env) {
+        Ok(expanded) => {
+            n.value = if whole_ref {
+                infer_plain_scalar(&expanded)
+            } else {
+                Value::Str(expanded)
+            };
+        }
+        Err(unset) => {
+            for Unset(name) in unset {
+                let d = Diagnostic::error(
+                    Code::UnsetEnvVar,
+                    format!("environment variable `{name}` is not set"),
+                )
+                .at(n.pos)
+                .help(format!(
+                    "set `{name}`, or give a default: `${{{name}:default}}`"
+                ));
+                diags.push(if path.is_empty() { d } else { d.path(path) });
+            }
+        }
+    }
 }
 
 fn is_single_reference(s: &str) -> bool {
@@ -107,7 +143,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env() -> HashMap<String, String> {
-        HashMap::from([("HOST".to_string(), "db".to_string()), ("PORT".to_string(), "5432".to_string())])
+        HashMap::from([
+            ("HOST".to_string(), "db".to_string()),
+            ("PORT".to_string(), "5432".to_string()),
+        ])
     }
 
     #[test]
@@ -117,20 +156,42 @@ mod tests {
         assert_eq!(expand("${NOPE:fallback}", &e).unwrap(), "fallback");
         assert_eq!(expand("${NOPE:}", &e).unwrap(), "");
         assert_eq!(expand("$${HOST} costs $5", &e).unwrap(), "${HOST} costs $5");
-        assert_eq!(expand("${A}${B}", &e).unwrap_err(), vec![Unset("A".into()), Unset("B".into())]);
+        assert_eq!(
+            expand("${A}${B}", &e).unwrap_err(),
+            vec![Unset("A".into()), Unset("B".into())]
+        );
         assert_eq!(expand("${unterminated", &e).unwrap(), "${unterminated");
     }
 
     #[test]
     fn retypes_whole_plain_references_only() {
-        let mut n = super::super::yaml::parse_documents("a: ${PORT}\nb: \"${PORT}\"\nc: x${PORT}\nd: ${NOPE}\n")
-            .unwrap()
-            .remove(0);
+        let mut n = super::super::yaml::parse_documents(
+            "a: ${PORT}\nb: \"${PORT}\"\nc: x${PORT}\nd: ${NOPE}\n",
+        )
+        .unwrap()
+        .remove(0);
         let diags = expand_node(&mut n, &env());
         assert_eq!(n.get("a").unwrap().value, Value::Int(5432));
         assert_eq!(n.get("b").unwrap().value, Value::Str("5432".into()));
         assert_eq!(n.get("c").unwrap().value, Value::Str("x5432".into()));
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].pos.unwrap().line, 4);
+        assert_eq!(diags[0].path.as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn unset_variables_carry_their_json_path() {
+        let text =
+            "spec:\n  steps:\n    - params: {url: \"${HOST}/${NOPE}\", list: [a, \"${GONE}\"]}\n";
+        let mut n = super::super::yaml::parse_documents(text).unwrap().remove(0);
+        let diags = expand_node(&mut n, &env());
+        let paths: Vec<_> = diags
+            .iter()
+            .map(|d| d.path.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            paths,
+            ["spec.steps[0].params.url", "spec.steps[0].params.list[1]"]
+        );
     }
 }

@@ -45,9 +45,15 @@ pub struct NodeFile {
 /// Loads a project. Always returns what could be read, plus every problem found.
 pub fn load_project(root: &Path, env: &dyn Env) -> (ProjectSpec, Diagnostics) {
     let mut diags = Diagnostics::default();
-    let mut project = ProjectSpec { root: root.to_path_buf(), ..Default::default() };
+    let mut project = ProjectSpec {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
     if !root.is_dir() {
-        diags.push(Diagnostic::error(Code::Io, format!("project directory `{}` does not exist", root.display())));
+        diags.push(Diagnostic::error(
+            Code::Io,
+            format!("project directory `{}` does not exist", root.display()),
+        ));
         return (project, diags);
     }
     project.config = load_config(root, env, &mut diags);
@@ -61,7 +67,9 @@ pub fn load_project(root: &Path, env: &dyn Env) -> (ProjectSpec, Diagnostics) {
 }
 
 fn relative(root: &Path, file: &Path) -> PathBuf {
-    file.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| file.to_path_buf())
+    file.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| file.to_path_buf())
 }
 
 fn load_config(root: &Path, env: &dyn Env, diags: &mut Diagnostics) -> ProjectConfig {
@@ -91,7 +99,10 @@ fn read_documents(file: &Path, sink: &mut Sink<'_>) -> Option<Vec<(Node, String)
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
-            sink.push(Diagnostic::error(Code::Io, format!("cannot read file: {e}")));
+            sink.push(Diagnostic::error(
+                Code::Io,
+                format!("cannot read file: {e}"),
+            ));
             return None;
         }
     };
@@ -106,25 +117,47 @@ fn read_documents(file: &Path, sink: &mut Sink<'_>) -> Option<Vec<(Node, String)
             return None;
         }
     };
-    let texts = split_document_texts(&text, nodes.len())
-        .unwrap_or_else(|| if nodes.len() == 1 { vec![text.clone()] } else { vec![String::new(); nodes.len()] });
+    let texts = split_document_texts(&text, nodes.len()).unwrap_or_else(|| {
+        if nodes.len() == 1 {
+            vec![text.clone()]
+        } else {
+            vec![String::new(); nodes.len()]
+        }
+    });
     Some(nodes.into_iter().zip(texts).collect())
 }
 
-fn load_file(root: &Path, file: &Path, env: &dyn Env, project: &mut ProjectSpec, diags: &mut Diagnostics) {
+fn load_file(
+    root: &Path,
+    file: &Path,
+    env: &dyn Env,
+    project: &mut ProjectSpec,
+    diags: &mut Diagnostics,
+) {
     let rel = relative(root, file);
     let mut sink = Sink::new(&rel, diags);
-    let Some(docs) = read_documents(file, &mut sink) else { return };
+    let Some(docs) = read_documents(file, &mut sink) else {
+        return;
+    };
     for (index, (node, text)) in docs.into_iter().enumerate() {
         if node.value == Value::Null {
             continue; // an empty document, e.g. a trailing `---`
         }
-        let Some(kind) = document_kind(&node, &mut sink) else { continue };
+        let Some(kind) = document_kind(&node, &mut sink) else {
+            continue;
+        };
         let mut expanded = node;
         for d in expand_node(&mut expanded, env) {
             sink.push(d);
         }
-        let doc = Document { kind, file: rel.clone(), index, pos: expanded.pos, node: expanded, text };
+        let doc = Document {
+            kind,
+            file: rel.clone(),
+            index,
+            pos: expanded.pos,
+            node: expanded,
+            text,
+        };
         if doc.kind == "Workflow" {
             if let Some(wf) = parse_workflow(&doc, &mut sink) {
                 project.workflows.push(wf);
@@ -150,7 +183,10 @@ fn document_kind(node: &Node, sink: &mut Sink<'_>) -> Option<String> {
         sink.push(
             Diagnostic::warning(Code::MissingKind, "document has no `kind`; it is ignored")
                 .at(node.pos)
-                .help(format!("add `kind:` with one of {}", super::quote_list(DOCUMENT_KINDS))),
+                .help(format!(
+                    "add `kind:` with one of {}",
+                    super::quote_list(DOCUMENT_KINDS)
+                )),
         );
         return None;
     };
@@ -163,12 +199,15 @@ fn document_kind(node: &Node, sink: &mut Sink<'_>) -> Option<String> {
     };
     if !DOCUMENT_KINDS.contains(&kind.as_str()) {
         sink.push(
-            Diagnostic::error(Code::UnknownDocumentKind, format!("unknown document kind `{kind}`"))
-                .at(kind_node.pos)
-                .path("kind")
-                .expected(format!("one of {}", super::quote_list(DOCUMENT_KINDS)))
-                .found(format!("`{kind}`"))
-                .maybe_help(did_you_mean(&kind, DOCUMENT_KINDS.iter().copied())),
+            Diagnostic::error(
+                Code::UnknownDocumentKind,
+                format!("unknown document kind `{kind}`"),
+            )
+            .at(kind_node.pos)
+            .path("kind")
+            .expected(format!("one of {}", super::quote_list(DOCUMENT_KINDS)))
+            .found(format!("`{kind}`"))
+            .maybe_help(did_you_mean(&kind, DOCUMENT_KINDS.iter().copied())),
         );
         return None;
     }
@@ -186,17 +225,25 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     if depth > 32 {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
         if path.is_dir() {
             collect_yaml(&path, out, depth + 1);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -205,12 +252,19 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 /// The programs in `nodes/` (top level only: subdirectories hold their helper modules).
 fn node_files(root: &Path, diags: &mut Diagnostics) -> Vec<NodeFile> {
     let dir = root.join("nodes");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
     paths.sort();
     let mut out: Vec<NodeFile> = Vec::new();
     for path in paths {
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
         if stem.starts_with(['.', '_']) {
             continue;
         }
@@ -223,15 +277,26 @@ fn node_files(root: &Path, diags: &mut Diagnostics) -> Vec<NodeFile> {
         };
         if let Some(first) = out.iter().find(|n| n.runner == stem) {
             diags.push(
-                Diagnostic::error(Code::DuplicateNodeFile, format!("two programs for runner `{stem}`"))
-                    .in_file(relative(root, &path))
-                    .at(Pos::new(1, 1))
-                    .found(format!("`{}` and `{}`", relative(root, &first.path).display(), relative(root, &path).display()))
-                    .help("keep one file per runner in nodes/"),
+                Diagnostic::error(
+                    Code::DuplicateNodeFile,
+                    format!("two programs for runner `{stem}`"),
+                )
+                .in_file(relative(root, &path))
+                .at(Pos::new(1, 1))
+                .found(format!(
+                    "`{}` and `{}`",
+                    relative(root, &first.path).display(),
+                    relative(root, &path).display()
+                ))
+                .help("keep one file per runner in nodes/"),
             );
             continue;
         }
-        out.push(NodeFile { runner: stem.to_string(), path, interpreter });
+        out.push(NodeFile {
+            runner: stem.to_string(),
+            path,
+            interpreter,
+        });
     }
     out
 }
@@ -239,7 +304,8 @@ fn node_files(root: &Path, diags: &mut Diagnostics) -> Vec<NodeFile> {
 #[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(not(unix))]

@@ -9,6 +9,7 @@ pub mod document;
 pub mod duration;
 pub mod interpolate;
 pub mod load;
+mod syntax;
 pub mod workflow;
 pub mod yaml;
 
@@ -37,7 +38,11 @@ impl<'a> Sink<'a> {
     }
 
     pub fn push(&mut self, d: Diagnostic) {
-        let d = if d.file.is_none() { d.in_file(self.file) } else { d };
+        let d = if d.file.is_none() {
+            d.in_file(self.file)
+        } else {
+            d
+        };
         self.diags.push(d);
     }
 
@@ -69,21 +74,28 @@ pub fn de_error_to_diagnostic(e: &DeError) -> Diagnostic {
             let d = Diagnostic::error(Code::UnknownKey, format!("unknown key `{field}`"))
                 .found(format!("`{field}`"))
                 .maybe_help(did_you_mean(field, expected.iter().copied()));
-            if expected.is_empty() { d } else { d.expected(format!("one of {}", quote_list(expected))) }
+            if expected.is_empty() {
+                d
+            } else {
+                d.expected(format!("one of {}", quote_list(expected)))
+            }
         }
-        Problem::MissingField(field) => {
-            Diagnostic::error(Code::MissingField, format!("missing required key `{field}`")).expected(format!("`{field}`"))
-        }
+        Problem::MissingField(field) => Diagnostic::error(
+            Code::MissingField,
+            format!("missing required key `{field}`"),
+        )
+        .expected(format!("`{field}`")),
         Problem::InvalidType { expected, found } => {
             Diagnostic::error(Code::WrongType, format!("wrong type: expected {expected}"))
                 .expected(expected.clone())
                 .found(found.clone())
         }
-        Problem::InvalidValue { expected, found } => {
-            Diagnostic::error(Code::InvalidValue, format!("invalid value: expected {expected}"))
-                .expected(expected.clone())
-                .found(found.clone())
-        }
+        Problem::InvalidValue { expected, found } => Diagnostic::error(
+            Code::InvalidValue,
+            format!("invalid value: expected {expected}"),
+        )
+        .expected(expected.clone())
+        .found(found.clone()),
         Problem::UnknownVariant { variant, expected } => {
             Diagnostic::error(Code::InvalidValue, format!("unknown value `{variant}`"))
                 .expected(format!("one of {}", quote_list(expected)))
@@ -104,5 +116,9 @@ pub fn de_error_to_diagnostic(e: &DeError) -> Diagnostic {
 }
 
 pub fn quote_list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
 use super::document::Document;
-use super::yaml::{DeError, Located, Node, Pos, Value, from_node};
-use super::{de_error_to_diagnostic, Sink};
+use super::yaml::{DeError, Located, Node, Problem, Value, from_node};
+use super::{Sink, de_error_to_diagnostic};
 
 /// A workflow as written (after `${VAR}` expansion), with positions for later checks.
 #[derive(Clone, Debug)]
@@ -67,41 +67,67 @@ pub struct ModelRef {
 
 impl<'de> Deserialize<'de> for ContextRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Pinned {
-            name: Located<String>,
-            #[serde(default)]
-            version: Option<Located<String>>,
-        }
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct DictForm {
-            models: Vec<Pinned>,
-        }
         let node = Node::deserialize(d)?;
-        let err = |m: &str| serde::de::Error::custom(m.to_string());
-        let models = match &node.value {
-            Value::Str(s) => vec![ModelRef { name: Located::new(s.clone(), node.pos), version: None }],
-            Value::Seq(items) => items
-                .iter()
-                .map(|n| match &n.value {
-                    Value::Str(s) => Ok(ModelRef { name: Located::new(s.clone(), n.pos), version: None }),
-                    _ => Err(err("each entry of a `context` list is a model name")),
-                })
-                .collect::<Result<_, _>>()?,
-            Value::Map(_) => {
-                let dict: DictForm = from_node(&node, "context").map_err(|e| err(&e.to_string()))?;
-                dict.models
-                    .into_iter()
-                    .map(|p| ModelRef { name: p.name, version: p.version })
-                    .collect()
-            }
-            Value::Null => Vec::new(),
-            _ => return Err(err("`context` is a model name, a list of names, or `{models: [...]}`")),
-        };
-        Ok(ContextRef { models })
+        read_context(&node, "context").map_err(serde::de::Error::custom)
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinnedModel {
+    name: Located<String>,
+    #[serde(default)]
+    version: Option<Located<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextDict {
+    models: Vec<PinnedModel>,
+}
+
+/// Reads `context` from its node, keeping the position, path and kind of every error (an
+/// unknown key in the dict form is an unknown key, at that key).
+fn read_context(node: &Node, path: &str) -> Result<ContextRef, DeError> {
+    let wrong = |n: &Node, expected: &str, at: String| DeError {
+        problem: Problem::InvalidType {
+            expected: expected.to_string(),
+            found: n.describe(),
+        },
+        pos: Some(n.pos),
+        path: Some(at),
+    };
+    let models = match &node.value {
+        Value::Str(s) => vec![ModelRef {
+            name: Located::new(s.clone(), node.pos),
+            version: None,
+        }],
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| match &n.value {
+                Value::Str(s) => Ok(ModelRef {
+                    name: Located::new(s.clone(), n.pos),
+                    version: None,
+                }),
+                _ => Err(wrong(n, "a model name", format!("{path}[{i}]"))),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Map(_) => from_node::<ContextDict>(node, path)?
+            .models
+            .into_iter()
+            .map(|p| ModelRef {
+                name: p.name,
+                version: p.version,
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        _ => {
+            let expected = "a model name, a list of names, or `{models: [...]}`";
+            return Err(wrong(node, expected, path.to_string()));
+        }
+    };
+    Ok(ContextRef { models })
 }
 
 /// The part every step has: `id`, `kind`, `routes`. The rest of the step's mapping is read by the
@@ -193,11 +219,19 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
             }
         },
         (Some(spec), true) => {
+            // Point at the `spec` key itself: its value's position is the first key inside it.
+            let key_pos = doc
+                .node
+                .as_map()
+                .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some("spec")));
             sink.push(
-                Diagnostic::error(Code::InvalidValue, "both `spec:` and top-level `trigger`/`context`/`steps`")
-                    .at(spec.pos)
-                    .path("spec")
-                    .help("use one form: everything under `spec:`, or the flat form beside `metadata`"),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "both `spec:` and top-level `trigger`/`context`/`steps`",
+                )
+                .at(key_pos.map_or(spec.pos, |(k, _)| k.pos))
+                .path("spec")
+                .help("use one form: everything under `spec:`, or the flat form beside `metadata`"),
             );
             return None;
         }
@@ -209,16 +243,23 @@ pub fn parse_workflow(doc: &Document, sink: &mut Sink<'_>) -> Option<WorkflowSpe
             transaction: env.transaction,
         },
     };
-    let prefix = if doc.node.get("spec").is_some() { "spec." } else { "" };
+    let prefix = if doc.node.get("spec").is_some() {
+        "spec."
+    } else {
+        ""
+    };
     let trigger = body
         .trigger
         .as_ref()
         .and_then(|n| sink.ok(from_node::<TriggerSpec>(n, &format!("{prefix}trigger"))));
     let context = body.context.as_ref().and_then(|n| {
         let path = format!("{prefix}context");
-        sink.ok(from_node::<ContextRef>(n, &path).map_err(|e| with_default_pos(e, n.pos, &path)))
+        sink.ok(read_context(n, &path))
     });
-    let max_steps = body.max_steps.as_ref().and_then(|n| sink.ok(from_node(n, &format!("{prefix}max_steps"))));
+    let max_steps = body
+        .max_steps
+        .as_ref()
+        .and_then(|n| sink.ok(from_node(n, &format!("{prefix}max_steps"))));
     let transaction = body
         .transaction
         .as_ref()
@@ -246,15 +287,12 @@ fn flat_body(trigger: &Option<Node>, context: &Option<Node>, steps: &Option<Node
     trigger.is_some() || context.is_some() || steps.is_some()
 }
 
-fn with_default_pos(mut e: DeError, pos: Pos, path: &str) -> DeError {
-    if e.pos.is_none() {
-        e.pos = Some(pos);
-        e.path = Some(path.to_string());
-    }
-    e
-}
-
-fn parse_steps(node: Option<&Node>, path: &str, doc: &Document, sink: &mut Sink<'_>) -> Vec<StepSpec> {
+fn parse_steps(
+    node: Option<&Node>,
+    path: &str,
+    doc: &Document,
+    sink: &mut Sink<'_>,
+) -> Vec<StepSpec> {
     let Some(node) = node else {
         sink.push(
             Diagnostic::error(Code::MissingField, "a workflow needs `steps`")
@@ -275,7 +313,11 @@ fn parse_steps(node: Option<&Node>, path: &str, doc: &Document, sink: &mut Sink<
         return Vec::new();
     };
     if items.is_empty() {
-        sink.push(Diagnostic::error(Code::EmptySteps, "a workflow needs at least one step").at(node.pos).path(path));
+        sink.push(
+            Diagnostic::error(Code::EmptySteps, "a workflow needs at least one step")
+                .at(node.pos)
+                .path(path),
+        );
     }
     items
         .iter()
@@ -308,7 +350,10 @@ fn parse_step_head(node: &Node, path: &str, sink: &mut Sink<'_>) -> Option<StepS
     // Only the common keys here; unknown keys are judged by the kind's own spec.
     let mut head_node = node.clone();
     if let Value::Map(entries) = &mut head_node.value {
-        entries.retain(|(k, _)| k.key_text().is_some_and(|t| COMMON_STEP_KEYS.contains(&t.as_str())));
+        entries.retain(|(k, _)| {
+            k.key_text()
+                .is_some_and(|t| COMMON_STEP_KEYS.contains(&t.as_str()))
+        });
     }
     let head: Head = match from_node(&head_node, path) {
         Ok(h) => h,
@@ -331,7 +376,11 @@ fn parse_step_head(node: &Node, path: &str, sink: &mut Sink<'_>) -> Option<StepS
     })
 }
 
-fn parse_routes(node: &Node, path: &str, sink: &mut Sink<'_>) -> Vec<(Located<String>, Located<String>)> {
+fn parse_routes(
+    node: &Node,
+    path: &str,
+    sink: &mut Sink<'_>,
+) -> Vec<(Located<String>, Located<String>)> {
     let Some(entries) = node.as_map() else {
         if node.value != Value::Null {
             sink.push(
@@ -346,15 +395,30 @@ fn parse_routes(node: &Node, path: &str, sink: &mut Sink<'_>) -> Vec<(Located<St
     };
     let mut out = Vec::with_capacity(entries.len());
     for (k, v) in entries {
-        let Some(signal) = k.key_text() else { continue };
+        let Some(signal) = k.key_text() else {
+            sink.push(
+                Diagnostic::error(Code::WrongType, "a route's signal must be a name")
+                    .at(k.pos)
+                    .path(path)
+                    .expected("a signal like `default`, `error` or `true`")
+                    .found(k.describe()),
+            );
+            continue;
+        };
         match &v.value {
-            Value::Str(target) => out.push((Located::new(signal, k.pos), Located::new(target.clone(), v.pos))),
+            Value::Str(target) => out.push((
+                Located::new(signal, k.pos),
+                Located::new(target.clone(), v.pos),
+            )),
             _ => sink.push(
-                Diagnostic::error(Code::WrongType, format!("route `{signal}` must name a step or `END`"))
-                    .at(v.pos)
-                    .path(format!("{path}.{signal}"))
-                    .expected("a step id or `END`")
-                    .found(v.describe()),
+                Diagnostic::error(
+                    Code::WrongType,
+                    format!("route `{signal}` must name a step or `END`"),
+                )
+                .at(v.pos)
+                .path(format!("{path}.{signal}"))
+                .expected("a step id or `END`")
+                .found(v.describe()),
             ),
         }
     }
@@ -374,9 +438,10 @@ pub const STEP_KINDS: &[(&str, &[&str])] = &[
 ];
 
 /// Resolves a `kind:` spelling to its canonical name, or a diagnostic with a suggestion.
-// A diagnostic is the error here, and it is built once per bad step: boxing it buys nothing.
-#[allow(clippy::result_large_err)]
-pub fn canonical_step_kind(kind: &Located<String>, path: &str) -> Result<&'static str, Diagnostic> {
+pub fn canonical_step_kind(
+    kind: &Located<String>,
+    path: &str,
+) -> Result<&'static str, Box<Diagnostic>> {
     for (canonical, aliases) in STEP_KINDS {
         if kind.value == *canonical || aliases.contains(&kind.value.as_str()) {
             return Ok(canonical);
@@ -384,15 +449,97 @@ pub fn canonical_step_kind(kind: &Located<String>, path: &str) -> Result<&'stati
     }
     let canonical = STEP_KINDS.iter().map(|(c, _)| *c);
     let all = canonical.chain(STEP_KINDS.iter().flat_map(|(_, a)| a.iter().copied()));
-    Err(
-        Diagnostic::error(Code::UnknownStepKind, format!("unknown step kind `{}`", kind.value))
-            .at(kind.pos)
-            .path(format!("{path}.kind"))
-            .expected(format!(
-                "one of {}",
-                STEP_KINDS.iter().map(|(c, _)| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-            ))
-            .found(format!("`{}`", kind.value))
-            .maybe_help(did_you_mean(&kind.value, all)),
-    )
+    Err(Box::new(
+        Diagnostic::error(
+            Code::UnknownStepKind,
+            format!("unknown step kind `{}`", kind.value),
+        )
+        .at(kind.pos)
+        .path(format!("{path}.kind"))
+        .expected(format!(
+            "one of {}",
+            STEP_KINDS
+                .iter()
+                .map(|(c, _)| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .found(format!("`{}`", kind.value))
+        .maybe_help(did_you_mean(&kind.value, all)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::spec::yaml::parse_documents;
+    use crate::spec::{Diagnostics, Pos};
+
+    /// Reads `text` as a workflow; the diagnostics and the spec when the envelope was usable.
+    fn read(text: &str) -> (Option<WorkflowSpec>, Vec<Diagnostic>) {
+        let node = parse_documents(text).expect("valid YAML").remove(0);
+        let doc = Document {
+            kind: "Workflow".into(),
+            file: "w.yaml".into(),
+            index: 0,
+            pos: node.pos,
+            node,
+            text: text.into(),
+        };
+        let mut diags = Diagnostics::default();
+        let spec = parse_workflow(&doc, &mut Sink::new(Path::new("w.yaml"), &mut diags));
+        (spec, diags.into_vec())
+    }
+
+    #[test]
+    fn a_route_signal_that_is_not_a_scalar_is_reported() {
+        let (_, d) = read(
+            "kind: Workflow\nmetadata: {name: a}\nsteps:\n  - id: s\n    kind: router\n    routes: {[x]: s, ok: s}\n",
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            (d[0].code, d[0].pos),
+            (Code::WrongType, Some(Pos::new(6, 14)))
+        );
+        assert_eq!(d[0].path.as_deref(), Some("steps[0].routes"));
+    }
+
+    #[test]
+    fn context_errors_keep_their_position_and_kind() {
+        let wf = "kind: Workflow\nmetadata: {name: a}\nsteps: [{id: a, kind: functional, runner: noop}]\ncontext:\n";
+        let (_, d) = read(&format!(
+            "{wf}  models:\n    - name: Candidate\n      versoin: v2\n"
+        ));
+        assert_eq!(
+            (d[0].code, d[0].pos),
+            (Code::UnknownKey, Some(Pos::new(7, 7))),
+            "{d:?}"
+        );
+        assert_eq!(d[0].path.as_deref(), Some("context.models[0].versoin"));
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `version`?"));
+        let (_, d) = read(&format!("{wf}  - Candidate\n  - {{name: Job}}\n"));
+        assert_eq!(
+            (d[0].code, d[0].pos, d[0].path.as_deref()),
+            (Code::WrongType, Some(Pos::new(6, 5)), Some("context[1]"))
+        );
+        let (spec, d) = read(&format!(
+            "{wf}  models: [{{name: Candidate, version: v2}}, {{name: Job}}]\n"
+        ));
+        assert!(d.is_empty(), "{d:?}");
+        let models = spec.and_then(|s| s.context).map(|c| c.models.len());
+        assert_eq!(models, Some(2));
+    }
+
+    #[test]
+    fn both_forms_point_at_the_spec_key() {
+        let (spec, d) =
+            read("kind: Workflow\nmetadata: {name: a}\nsteps: []\nspec:\n  steps: []\n");
+        assert!(spec.is_none());
+        assert_eq!(
+            (d[0].code, d[0].pos),
+            (Code::InvalidValue, Some(Pos::new(4, 1)))
+        );
+    }
 }

@@ -42,7 +42,11 @@ pub enum Value {
 
 impl Node {
     pub fn new(pos: Pos, value: Value) -> Self {
-        Node { pos, value, plain: None }
+        Node {
+            pos,
+            value,
+            plain: None,
+        }
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -172,23 +176,22 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
                 .location()
                 .map(|l| Pos::new(l.line() as u32, l.column() as u32))
                 .unwrap_or_default();
-            SyntaxError {
+            let err = SyntaxError {
                 pos,
-                message: first_line_of_error(&e.to_string()),
-            }
+                message: syntax_message(&e),
+            };
+            super::syntax::refine(text, err)
         })?;
     Ok(docs.into_iter().map(|d| to_node(text, d)).collect())
 }
 
-/// serde-saphyr's Display is a multi-line snippet; we render our own, so keep the message only.
-fn first_line_of_error(s: &str) -> String {
-    let line = s.lines().next().unwrap_or(s).trim();
-    let line = line.strip_prefix("error: ").unwrap_or(line);
-    // "line 3 column 2: illegal placement ..." → "illegal placement ..."
-    match line.split_once(": ") {
-        Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
-        _ => line.to_string(),
-    }
+/// The message alone (we render our own snippet), worded for authors: serde-saphyr's default
+/// formatter addresses developers ("set DuplicateKeyPolicy in Options if acceptable").
+fn syntax_message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::MessageFormatter;
+    let message = serde_saphyr::UserMessageFormatter.format_message(e);
+    let line = message.lines().next().unwrap_or_default().trim();
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
 }
 
 /// The intermediate tree serde-saphyr fills (via `deserialize_any`).
@@ -332,7 +335,9 @@ pub fn split_document_texts(text: &str, expected: usize) -> Option<Vec<String>> 
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_end();
         let is_marker = |m: &str| {
-            trimmed == m || trimmed.starts_with(&format!("{m} #")) || trimmed.starts_with(&format!("{m}\t"))
+            trimmed == m
+                || trimmed.starts_with(&format!("{m} #"))
+                || trimmed.starts_with(&format!("{m}\t"))
         };
         if is_marker("---") || is_marker("...") {
             docs.push(String::new());
@@ -344,8 +349,9 @@ pub fn split_document_texts(text: &str, expected: usize) -> Option<Vec<String>> 
         }
     }
     let has_content = |d: &String| {
-        d.lines()
-            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with('%'))
+        d.lines().any(|l| {
+            !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with('%')
+        })
     };
     let docs: Vec<String> = docs.into_iter().filter(has_content).collect();
     (docs.len() == expected).then_some(docs)
@@ -405,8 +411,12 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
                         _ => value = Some(a.next_value()?),
                     }
                 }
-                let value = value.ok_or_else(|| de::Error::custom("located value without value"))?;
-                Ok(Located { value, pos: Pos::new(line, col) })
+                let value =
+                    value.ok_or_else(|| de::Error::custom("located value without value"))?;
+                Ok(Located {
+                    value,
+                    pos: Pos::new(line, col),
+                })
             }
         }
         d.deserialize_struct(LOCATED_MARKER, LOCATED_FIELDS, V(std::marker::PhantomData))
@@ -477,10 +487,22 @@ impl<'de> Deserialize<'de> for Node {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Problem {
     Custom(String),
-    InvalidType { expected: String, found: String },
-    InvalidValue { expected: String, found: String },
-    UnknownField { field: String, expected: &'static [&'static str] },
-    UnknownVariant { variant: String, expected: &'static [&'static str] },
+    InvalidType {
+        expected: String,
+        found: String,
+    },
+    InvalidValue {
+        expected: String,
+        found: String,
+    },
+    UnknownField {
+        field: String,
+        expected: &'static [&'static str],
+    },
+    UnknownVariant {
+        variant: String,
+        expected: &'static [&'static str],
+    },
     MissingField(&'static str),
 }
 
@@ -494,7 +516,11 @@ pub struct DeError {
 
 impl DeError {
     fn new(problem: Problem) -> Self {
-        DeError { problem, pos: None, path: None }
+        DeError {
+            problem,
+            pos: None,
+            path: None,
+        }
     }
 
     /// Attaches a position and path unless a deeper node already did.
@@ -532,25 +558,48 @@ impl de::Error for DeError {
     }
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError::new(Problem::InvalidType {
-            expected: exp.to_string(),
+            expected: describe_expected(exp),
             found: describe_unexpected(&unexp),
         })
     }
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         DeError::new(Problem::InvalidValue {
-            expected: exp.to_string(),
+            expected: describe_expected(exp),
             found: describe_unexpected(&unexp),
         })
     }
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        DeError::new(Problem::UnknownField { field: field.to_string(), expected })
+        DeError::new(Problem::UnknownField {
+            field: field.to_string(),
+            expected,
+        })
     }
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        DeError::new(Problem::UnknownVariant { variant: variant.to_string(), expected })
+        DeError::new(Problem::UnknownVariant {
+            variant: variant.to_string(),
+            expected,
+        })
     }
     fn missing_field(field: &'static str) -> Self {
         DeError::new(Problem::MissingField(field))
     }
+}
+
+/// What serde expected, in the words of a YAML author: serde's primitive visitors say `u32`, and
+/// derived ones `struct Metadata`, Rust names a workflow author never wrote.
+fn describe_expected(exp: &dyn de::Expected) -> String {
+    let text = exp.to_string();
+    let words = match text.as_str() {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number (0 or more)",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a sequence" => "a list",
+        "a map" => "a mapping",
+        t if t.starts_with("struct ") => "a mapping",
+        t if t.starts_with("enum ") => "a string",
+        _ => return text,
+    };
+    words.to_string()
 }
 
 fn describe_unexpected(u: &de::Unexpected<'_>) -> String {
@@ -585,7 +634,11 @@ impl Path<'_> {
             Path::Root(prefix) => (*prefix).to_string(),
             Path::Key(parent, key) => {
                 let p = parent.render();
-                if p.is_empty() { (*key).to_string() } else { format!("{p}.{key}") }
+                if p.is_empty() {
+                    (*key).to_string()
+                } else {
+                    format!("{p}.{key}")
+                }
             }
             Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
         }
@@ -597,7 +650,11 @@ impl Path<'_> {
 
 /// Deserializes `T` from `node`; `path` is the JSON path of `node` in its document (for messages).
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node, path: &str) -> Result<T, DeError> {
-    T::deserialize(NodeDe { node, path: Path::Root(path), skip: &[] })
+    T::deserialize(NodeDe {
+        node,
+        path: Path::Root(path),
+        skip: &[],
+    })
 }
 
 /// Like [`from_node`] for a mapping, ignoring the keys in `skip` (read separately, e.g. a step's
@@ -607,7 +664,11 @@ pub fn from_map_without<'a, T: Deserialize<'a>>(
     path: &str,
     skip: &'a [&'a str],
 ) -> Result<T, DeError> {
-    T::deserialize(NodeDe { node, path: Path::Root(path), skip })
+    T::deserialize(NodeDe {
+        node,
+        path: Path::Root(path),
+        skip,
+    })
 }
 
 struct NodeDe<'a, 'p> {
@@ -619,20 +680,36 @@ struct NodeDe<'a, 'p> {
 impl<'a, 'p> NodeDe<'a, 'p> {
     fn invalid_type(&self, exp: &dyn de::Expected) -> DeError {
         DeError::new(Problem::InvalidType {
-            expected: exp.to_string(),
+            expected: describe_expected(exp),
             found: self.node.describe(),
         })
         .at(self.node.pos, &self.path)
     }
 
-    fn visit_map<V: Visitor<'a>>(self, entries: &'a [(Node, Node)], visitor: V) -> Result<V::Value, DeError> {
-        let access = MapDe { entries: entries.iter(), pending: None, path: self.path, skip: self.skip };
-        visitor.visit_map(access).map_err(|e| e.at(self.node.pos, &self.path))
+    fn visit_map<V: Visitor<'a>>(
+        self,
+        entries: &'a [(Node, Node)],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let access = MapDe {
+            entries: entries.iter(),
+            pending: None,
+            path: self.path,
+            skip: self.skip,
+        };
+        visitor
+            .visit_map(access)
+            .map_err(|e| e.at(self.node.pos, &self.path))
     }
 
     fn visit_seq<V: Visitor<'a>>(self, items: &'a [Node], visitor: V) -> Result<V::Value, DeError> {
-        let access = SeqDe { items: items.iter().enumerate(), path: self.path };
-        visitor.visit_seq(access).map_err(|e| e.at(self.node.pos, &self.path))
+        let access = SeqDe {
+            items: items.iter().enumerate(),
+            path: self.path,
+        };
+        visitor
+            .visit_seq(access)
+            .map_err(|e| e.at(self.node.pos, &self.path))
     }
 
     fn wrap<R>(&self, r: Result<R, DeError>) -> Result<R, DeError> {
@@ -740,13 +817,23 @@ impl<'a, 'p> Deserializer<'a> for NodeDe<'a, 'p> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'a>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'a>>(self, _: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         let (pos, path) = (self.node.pos, self.path);
-        visitor.visit_newtype_struct(self).map_err(|e| e.at(pos, &path))
+        visitor
+            .visit_newtype_struct(self)
+            .map_err(|e| e.at(pos, &path))
     }
 
     fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -784,7 +871,10 @@ impl<'a, 'p> Deserializer<'a> for NodeDe<'a, 'p> {
     ) -> Result<V::Value, DeError> {
         if name == LOCATED_MARKER {
             let (pos, path) = (self.node.pos, self.path);
-            let access = LocatedDe { de: Some(self), stage: 0 };
+            let access = LocatedDe {
+                de: Some(self),
+                stage: 0,
+            };
             return visitor.visit_map(access).map_err(|e| e.at(pos, &path));
         }
         if name == NODE_MARKER {
@@ -803,13 +893,21 @@ impl<'a, 'p> Deserializer<'a> for NodeDe<'a, 'p> {
         match &self.node.value {
             Value::Str(_) | Value::Bool(_) | Value::Int(_) => {
                 let tag = self.node.key_text().unwrap_or_default();
-                let access = EnumDe { tag, value: None, path: self.path };
+                let access = EnumDe {
+                    tag,
+                    value: None,
+                    path: self.path,
+                };
                 self.wrap(visitor.visit_enum(access))
             }
             Value::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
                 let tag = k.key_text().unwrap_or_default();
-                let access = EnumDe { tag, value: Some(v), path: self.path };
+                let access = EnumDe {
+                    tag,
+                    value: Some(v),
+                    path: self.path,
+                };
                 self.wrap(visitor.visit_enum(access))
             }
             _ => Err(self.invalid_type(&visitor)),
@@ -838,7 +936,10 @@ struct MapDe<'a, 'p> {
 impl<'a, 'p> MapAccess<'a> for MapDe<'a, 'p> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         for (k, v) in self.entries.by_ref() {
             let text = k.key_text().unwrap_or_default();
             if self.skip.contains(&text.as_str()) {
@@ -855,9 +956,16 @@ impl<'a, 'p> MapAccess<'a> for MapDe<'a, 'p> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (node, key) = self.pending.take().ok_or_else(|| de::Error::custom("value without key"))?;
+        let (node, key) = self
+            .pending
+            .take()
+            .ok_or_else(|| de::Error::custom("value without key"))?;
         let path = Path::Key(&self.path, &key);
-        seed.deserialize(NodeDe { node, path, skip: &[] })
+        seed.deserialize(NodeDe {
+            node,
+            path,
+            skip: &[],
+        })
     }
 }
 
@@ -869,11 +977,19 @@ struct SeqDe<'a, 'p> {
 impl<'a, 'p> SeqAccess<'a> for SeqDe<'a, 'p> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'a>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             Some((i, node)) => {
                 let path = Path::Index(&self.path, i);
-                seed.deserialize(NodeDe { node, path, skip: &[] }).map(Some)
+                seed.deserialize(NodeDe {
+                    node,
+                    path,
+                    skip: &[],
+                })
+                .map(Some)
             }
             None => Ok(None),
         }
@@ -911,7 +1027,11 @@ impl<'de> Deserializer<'de> for KeyDe<'de> {
         if name == LOCATED_MARKER {
             // A located key: the key's position, the key's text.
             let text = self.node.key_text().unwrap_or_default();
-            return visitor.visit_map(LocatedKeyDe { pos: self.node.pos, text: Some(text), stage: 0 });
+            return visitor.visit_map(LocatedKeyDe {
+                pos: self.node.pos,
+                text: Some(text),
+                stage: 0,
+            });
         }
         self.deserialize_any(visitor)
     }
@@ -931,7 +1051,10 @@ struct LocatedDe<'a, 'p> {
 impl<'a, 'p> MapAccess<'a> for LocatedDe<'a, 'p> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let key = match LOCATED_FIELDS.get(self.stage as usize) {
             Some(k) => *k,
             None => return Ok(None),
@@ -941,12 +1064,18 @@ impl<'a, 'p> MapAccess<'a> for LocatedDe<'a, 'p> {
 
     fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         self.stage += 1;
-        let de = self.de.as_ref().ok_or_else(|| de::Error::custom("located value read twice"))?;
+        let de = self
+            .de
+            .as_ref()
+            .ok_or_else(|| de::Error::custom("located value read twice"))?;
         match self.stage {
             1 => seed.deserialize(de.node.pos.line.into_deserializer()),
             2 => seed.deserialize(de.node.pos.col.into_deserializer()),
             _ => {
-                let de = self.de.take().ok_or_else(|| de::Error::custom("located value read twice"))?;
+                let de = self
+                    .de
+                    .take()
+                    .ok_or_else(|| de::Error::custom("located value read twice"))?;
                 seed.deserialize(de)
             }
         }
@@ -963,7 +1092,10 @@ struct LocatedKeyDe {
 impl<'a> MapAccess<'a> for LocatedKeyDe {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match LOCATED_FIELDS.get(self.stage as usize) {
             Some(k) => seed.deserialize((*k).into_deserializer()).map(Some),
             None => Ok(None),
@@ -994,10 +1126,20 @@ impl<'a, 'p> EnumAccess<'a> for EnumDe<'a, 'p> {
     type Error = DeError;
     type Variant = VariantDe<'a, 'p>;
 
-    fn variant_seed<V: DeserializeSeed<'a>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
+    fn variant_seed<V: DeserializeSeed<'a>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
         let tag: de::value::StringDeserializer<DeError> = self.tag.clone().into_deserializer();
         let v = seed.deserialize(tag)?;
-        Ok((v, VariantDe { value: self.value, path: self.path, tag: self.tag }))
+        Ok((
+            v,
+            VariantDe {
+                value: self.value,
+                path: self.path,
+                tag: self.tag,
+            },
+        ))
     }
 }
 
@@ -1013,7 +1155,11 @@ impl<'a, 'p> VariantDe<'a, 'p> {
             .value
             .ok_or_else(|| de::Error::custom(format!("`{}` needs a value", self.tag)))?;
         let path = Path::Key(&self.path, &self.tag);
-        f(NodeDe { node, path, skip: &[] })
+        f(NodeDe {
+            node,
+            path,
+            skip: &[],
+        })
     }
 }
 
@@ -1022,7 +1168,10 @@ impl<'a, 'p> VariantAccess<'a> for VariantDe<'a, 'p> {
 
     fn unit_variant(self) -> Result<(), DeError> {
         match self.value {
-            None | Some(Node { value: Value::Null, .. }) => Ok(()),
+            None
+            | Some(Node {
+                value: Value::Null, ..
+            }) => Ok(()),
             Some(_) => Err(de::Error::custom(format!("`{}` takes no value", self.tag))),
         }
     }
@@ -1035,7 +1184,11 @@ impl<'a, 'p> VariantAccess<'a> for VariantDe<'a, 'p> {
         self.inner(|de| de.deserialize_seq(visitor))
     }
 
-    fn struct_variant<V: Visitor<'a>>(self, _: &'static [&'static str], visitor: V) -> Result<V::Value, DeError> {
+    fn struct_variant<V: Visitor<'a>>(
+        self,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.inner(|de| de.deserialize_map(visitor))
     }
 }
@@ -1101,6 +1254,27 @@ mod tests {
     }
 
     #[test]
+    fn expected_types_are_worded_for_authors() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            n: u32,
+            inner: Option<Step>,
+        }
+        let e = from_node::<Outer>(&doc("n: lots\n"), "").unwrap_err();
+        let want = "a whole number (0 or more)";
+        assert!(
+            matches!(e.problem, Problem::InvalidType { ref expected, .. } if expected == want),
+            "{e:?}"
+        );
+        let e = from_node::<Outer>(&doc("n: 1\ninner: 5\n"), "").unwrap_err();
+        assert!(
+            matches!(e.problem, Problem::InvalidType { ref expected, .. } if expected == "a mapping"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn missing_field_points_at_the_map() {
         let n = doc("- kind: router\n");
         let e = from_node::<Vec<Step>>(&n, "steps").unwrap_err();
@@ -1122,16 +1296,26 @@ mod tests {
 
     #[test]
     fn syntax_error_has_position() {
+        // The parser gives up on line 3; the mistake is the `[` never closed on line 2.
         let e = parse_documents("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
-        assert_eq!(e.pos.line, 3);
+        assert_eq!(e.pos, Pos::new(2, 4));
         assert!(!e.message.contains('\n'));
+        let e = parse_documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(e.pos, Pos::new(3, 1));
+        assert!(!e.message.contains("Options"), "{}", e.message);
     }
 
     #[test]
     fn splits_documents_as_written() {
         let text = "# head\nkind: A\n---\n# two\nkind: B\n...\n";
         let docs = split_document_texts(text, 2).unwrap();
-        assert_eq!(docs, vec!["# head\nkind: A\n".to_string(), "# two\nkind: B\n".to_string()]);
+        assert_eq!(
+            docs,
+            vec![
+                "# head\nkind: A\n".to_string(),
+                "# two\nkind: B\n".to_string()
+            ]
+        );
     }
 
     #[test]

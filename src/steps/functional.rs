@@ -33,7 +33,9 @@ pub struct Functional {
 
 impl std::fmt::Debug for Functional {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Functional").field("runner", &self.runner).finish_non_exhaustive()
+        f.debug_struct("Functional")
+            .field("runner", &self.runner)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,12 +59,17 @@ impl Functional {
         let Some(node) = cx.nodes.resolve(&spec.runner, &cx.project.root) else {
             let names = cx.nodes.names();
             cx.error(
-                Diagnostic::error(Code::UnknownRunner, format!("unknown runner `{}`", spec.runner.value))
-                    .at(spec.runner.pos)
-                    .path(format!("{}.runner", step.path))
-                    .expected("a Rust-registered node, a program in nodes/, or a built-in (noop, set, fail)")
-                    .found(format!("`{}`", spec.runner.value))
-                    .maybe_help(did_you_mean(&spec.runner, names.iter().map(String::as_str))),
+                Diagnostic::error(
+                    Code::UnknownRunner,
+                    format!("unknown runner `{}`", spec.runner.value),
+                )
+                .at(spec.runner.pos)
+                .path(format!("{}.runner", step.path))
+                .expected(
+                    "a Rust-registered node, a program in nodes/, or a built-in (noop, set, fail)",
+                )
+                .found(format!("`{}`", spec.runner.value))
+                .maybe_help(did_you_mean(&spec.runner, names.iter().map(String::as_str))),
             );
             return None;
         };
@@ -76,7 +83,12 @@ impl Functional {
 
     pub async fn run(&self, cx: &mut StepCx<'_>) -> Result<Outcome, StepFailure> {
         let params = cx.render_value(&self.params)?;
-        let input = NodeInput { context: cx.ctx.as_map(), params: &params, step_id: cx.step_id, timeout: self.timeout };
+        let input = NodeInput {
+            context: cx.ctx.as_map(),
+            params: &params,
+            step_id: cx.step_id,
+            timeout: self.timeout,
+        };
         let out = self.node.call(input).await.map_err(|e| match e {
             NodeError::Failed(m) => StepFailure::new(FailureKind::NodeError, m),
             NodeError::Timeout(m) => StepFailure::new(FailureKind::Timeout, m),

@@ -4,6 +4,7 @@
 //! Adding a kind: write `steps/<kind>.rs` with a `compile(step, cx) -> Option<Self>` and a `run`,
 //! add a variant to [`StepKind`] and a line to [`compile`].
 
+pub mod agent;
 pub mod api_call;
 pub mod extract;
 pub mod functional;
@@ -20,10 +21,16 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::ProjectConfig;
-use crate::engine::{Context, Events, FailureKind, Services, StepFailure, Template, TemplateBuilder, TemplatedValue, Templates};
+use crate::engine::{
+    Context, Events, FailureKind, Services, StepFailure, Template, TemplateBuilder, TemplatedValue,
+    Templates,
+};
 use crate::graph::Routes;
 use crate::spec::workflow::COMMON_STEP_KEYS;
-use crate::spec::{Code, Diagnostic, Node, Pos, ProjectSpec, Sink, StepSpec, de_error_to_diagnostic};
+use crate::spec::{
+    Code, DeError, Diagnostic, Node, Pos, Problem, ProjectSpec, Sink, StepSpec,
+    de_error_to_diagnostic, did_you_mean,
+};
 
 /// What a step yields when it does not fail.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +47,9 @@ pub const DEFAULT: Signal = Cow::Borrowed("default");
 #[derive(Debug)]
 pub enum StepKind {
     Functional(functional::Functional),
+    /// Boxed: an agent's compiled config is large and LLM-bound, while the run loop walks a
+    /// `Vec` of steps, so the common variants stay small.
+    Agent(Box<agent::Agent>),
     Router(router::Router),
     Response(response::Response),
     ApiCall(Box<api_call::ApiCall>),
@@ -53,6 +63,7 @@ impl StepKind {
     pub fn name(&self) -> &'static str {
         match self {
             StepKind::Functional(_) => "functional",
+            StepKind::Agent(_) => "agent",
             StepKind::Router(_) => "router",
             StepKind::Response(_) => "response",
             StepKind::ApiCall(_) => "api_call",
@@ -64,6 +75,7 @@ impl StepKind {
     pub async fn run(&self, cx: &mut StepCx<'_>) -> Result<Outcome, StepFailure> {
         match self {
             StepKind::Functional(s) => s.run(cx).await,
+            StepKind::Agent(s) => s.run(cx).await,
             StepKind::Router(s) => s.run(cx),
             StepKind::Response(s) => s.run(cx),
             StepKind::ApiCall(s) => s.run(cx).await,
@@ -77,9 +89,14 @@ impl StepKind {
 }
 
 /// Compiles the kind-specific part of a step. `kind` is canonical (see `canonical_step_kind`).
-pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<StepKind> {
+pub fn compile(
+    kind: &'static str,
+    step: &StepSpec,
+    cx: &mut CompileCx<'_, '_>,
+) -> Option<StepKind> {
     Some(match kind {
         "functional" => StepKind::Functional(functional::Functional::compile(step, cx)?),
+        "agent" => StepKind::Agent(Box::new(agent::Agent::compile(step, cx)?)),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
         "api_call" => StepKind::ApiCall(Box::new(api_call::ApiCall::compile(step, cx)?)),
@@ -88,7 +105,10 @@ pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) 
             cx.sink.push(
                 Diagnostic::warning(
                     Code::NotImplementedKind,
-                    format!("step kind `{other}` is not implemented yet; a run that reaches `{}` fails", step.id.value),
+                    format!(
+                        "step kind `{other}` is not implemented yet; a run that reaches `{}` fails",
+                        step.id.value
+                    ),
                 )
                 .at(step.kind.pos)
                 .path(format!("{}.kind", step.path)),
@@ -102,6 +122,8 @@ pub fn compile(kind: &'static str, step: &StepSpec, cx: &mut CompileCx<'_, '_>) 
 pub struct CompileCx<'a, 'd> {
     pub templates: &'a mut TemplateBuilder,
     pub nodes: &'a crate::nodes::Registry,
+    /// The project's LLM presets (`llms/`), parsed once per load.
+    pub presets: &'a crate::llm::Presets,
     /// The whole project as read (config, other documents such as presets and models).
     pub project: &'a ProjectSpec,
     /// Long-lived shared clients; steps may keep handles to them.
@@ -123,7 +145,7 @@ impl CompileCx<'_, '_> {
         match crate::spec::yaml::from_map_without::<T>(&step.node, &step.path, COMMON_STEP_KEYS) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.sink.push(de_error_to_diagnostic(&e));
+                self.sink.push(step_key_diagnostic(&e, step));
                 None
             }
         }
@@ -134,7 +156,12 @@ impl CompileCx<'_, '_> {
         match self.templates.compile(source) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.sink.push(template_diagnostic(&e.message, e.line_in_template, pos, path));
+                self.sink.push(template_diagnostic(
+                    &e.message,
+                    e.line_in_template,
+                    pos,
+                    path,
+                ));
                 None
             }
         }
@@ -145,7 +172,12 @@ impl CompileCx<'_, '_> {
         match self.templates.compile_value(node, path) {
             Ok(t) => Some(t),
             Err((pos, path, e)) => {
-                self.sink.push(template_diagnostic(&e.message, e.line_in_template, pos, &path));
+                self.sink.push(template_diagnostic(
+                    &e.message,
+                    e.line_in_template,
+                    pos,
+                    &path,
+                ));
                 None
             }
         }
@@ -156,12 +188,38 @@ impl CompileCx<'_, '_> {
     }
 }
 
+/// An unknown key directly in a step is judged against the common keys too, so `rotues` gets
+/// `did you mean `routes`?` and the expected list names every key the step may have.
+fn step_key_diagnostic(e: &DeError, step: &StepSpec) -> Diagnostic {
+    let d = de_error_to_diagnostic(e);
+    let Problem::UnknownField { field, expected } = &e.problem else {
+        return d;
+    };
+    if e.path.as_deref() != Some(format!("{}.{field}", step.path).as_str()) {
+        return d; // deeper inside the step, e.g. in `condition`: the kind's keys are all there is
+    }
+    let all: Vec<&str> = COMMON_STEP_KEYS
+        .iter()
+        .chain(expected.iter())
+        .copied()
+        .collect();
+    let mut d = d.expected(format!("one of {}", crate::spec::quote_list(&all)));
+    d.help = did_you_mean(field, all.iter().copied());
+    d
+}
+
 fn template_diagnostic(message: &str, line: Option<usize>, pos: Pos, path: &str) -> Diagnostic {
-    let where_ = line.filter(|l| *l > 1).map(|l| format!(" (line {l} of the template)")).unwrap_or_default();
-    Diagnostic::error(Code::TemplateSyntax, format!("invalid template: {message}{where_}"))
-        .at(pos)
-        .path(path)
-        .expected("a valid Jinja template")
+    let where_ = line
+        .filter(|l| *l > 1)
+        .map(|l| format!(" (line {l} of the template)"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        Code::TemplateSyntax,
+        format!("invalid template: {message}{where_}"),
+    )
+    .at(pos)
+    .path(path)
+    .expected("a valid Jinja template")
 }
 
 /// What a step sees while it runs.
@@ -179,12 +237,78 @@ pub struct StepCx<'r> {
 
 impl StepCx<'_> {
     pub fn render(&self, t: &Template) -> Result<String, StepFailure> {
-        t.render_str(self.templates, self.ctx)
-            .map_err(|e| StepFailure::new(FailureKind::Template, format!("step `{}`: {}", self.step_id, e.message)))
+        t.render_str(self.templates, self.ctx).map_err(|e| {
+            StepFailure::new(
+                FailureKind::Template,
+                format!("step `{}`: {}", self.step_id, e.message),
+            )
+        })
     }
 
     pub fn render_value(&self, t: &TemplatedValue) -> Result<Value, StepFailure> {
-        t.render(self.templates, self.ctx)
-            .map_err(|e| StepFailure::new(FailureKind::Template, format!("step `{}`: {}", self.step_id, e.message)))
+        t.render(self.templates, self.ctx).map_err(|e| {
+            StepFailure::new(
+                FailureKind::Template,
+                format!("step `{}`: {}", self.step_id, e.message),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Located;
+    use crate::spec::yaml::{from_map_without, parse_documents};
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Kind {
+        runner: String,
+        #[serde(default)]
+        condition: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        field: String,
+    }
+
+    fn diagnose(text: &str) -> Diagnostic {
+        let node = parse_documents(text).expect("valid YAML").remove(0);
+        let step = StepSpec {
+            id: Located::new("s".into(), Pos::new(1, 5)),
+            kind: Located::new("functional".into(), Pos::new(2, 7)),
+            routes: Vec::new(),
+            description: None,
+            node,
+            path: "steps[0]".into(),
+        };
+        let e = from_map_without::<Kind>(&step.node, &step.path, COMMON_STEP_KEYS)
+            .expect_err("an unknown key");
+        step_key_diagnostic(&e, &step)
+    }
+
+    #[test]
+    fn a_misspelt_common_key_gets_a_suggestion() {
+        let d = diagnose("id: s\nkind: functional\nrunner: noop\nrotues: {default: END}\n");
+        assert_eq!(d.help.as_deref(), Some("did you mean `routes`?"));
+        assert!(
+            d.expected
+                .as_deref()
+                .is_some_and(|e| e.contains("`routes`") && e.contains("`runner`")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn keys_deeper_in_the_step_keep_their_own_vocabulary() {
+        let d =
+            diagnose("id: s\nkind: functional\nrunner: noop\ncondition: {field: a, rotues: 1}\n");
+        assert_eq!(d.help, None);
+        assert_eq!(d.expected.as_deref(), Some("one of `field`"));
     }
 }

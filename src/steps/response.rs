@@ -42,21 +42,29 @@ impl Response {
         let spec: Spec = cx.spec(step)?;
         let body = match (spec.source, spec.mapping) {
             (Some(s), None) => Body::Source(s.value),
-            (None, Some(m)) => Body::Mapping(m.0.into_iter().map(|(k, v)| (k.value, v.value)).collect()),
+            (None, Some(m)) => {
+                Body::Mapping(m.0.into_iter().map(|(k, v)| (k.value, v.value)).collect())
+            }
             (Some(s), Some(_)) => {
                 cx.error(
-                    Diagnostic::error(Code::InvalidValue, "a response step takes `source` or `mapping`, not both")
-                        .at(s.pos)
-                        .path(format!("{}.source", step.path)),
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        "a response step takes `source` or `mapping`, not both",
+                    )
+                    .at(s.pos)
+                    .path(format!("{}.source", step.path)),
                 );
                 return None;
             }
             (None, None) => {
                 cx.error(
-                    Diagnostic::error(Code::MissingField, "a response step needs `source` or `mapping`")
-                        .at(step.id.pos)
-                        .path(step.path.clone())
-                        .expected("`source: <context key>` or `mapping: {field: dot.path}`"),
+                    Diagnostic::error(
+                        Code::MissingField,
+                        "a response step needs `source` or `mapping`",
+                    )
+                    .at(step.id.pos)
+                    .path(step.path.clone())
+                    .expected("`source: <context key>` or `mapping: {field: dot.path}`"),
                 );
                 return None;
             }
@@ -65,10 +73,13 @@ impl Response {
             && !(100..=599).contains(&s.value)
         {
             cx.error(
-                Diagnostic::error(Code::InvalidValue, format!("`{}` is not an HTTP status", s.value))
-                    .at(s.pos)
-                    .path(format!("{}.status", step.path))
-                    .expected("a status code between 100 and 599"),
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is not an HTTP status", s.value),
+                )
+                .at(s.pos)
+                .path(format!("{}.status", step.path))
+                .expected("a status code between 100 and 599"),
             );
             return None;
         }
@@ -77,7 +88,11 @@ impl Response {
             let path = format!("{}.headers.{}", step.path, name.value);
             headers.push((name.value, cx.template(&value.value, value.pos, &path)?));
         }
-        Some(Response { body, status: spec.status.map(|s| s.value), headers })
+        Some(Response {
+            body,
+            status: spec.status.map(|s| s.value),
+            headers,
+        })
     }
 
     pub fn run(&self, cx: &mut StepCx<'_>) -> Result<Outcome, StepFailure> {
@@ -86,7 +101,12 @@ impl Response {
             Body::Mapping(fields) => Value::Object(
                 fields
                     .iter()
-                    .map(|(out, path)| (out.clone(), cx.ctx.lookup(path).cloned().unwrap_or(Value::Null)))
+                    .map(|(out, path)| {
+                        (
+                            out.clone(),
+                            cx.ctx.lookup(path).cloned().unwrap_or(Value::Null),
+                        )
+                    })
                     .collect(),
             ),
         };
@@ -96,10 +116,12 @@ impl Response {
         }
         cx.ctx.set_reserved(keys::RESPONSE, body);
         if let Some(status) = self.status {
-            cx.ctx.set_reserved(keys::RESPONSE_STATUS, Value::from(status));
+            cx.ctx
+                .set_reserved(keys::RESPONSE_STATUS, Value::from(status));
         }
         if !headers.is_empty() {
-            cx.ctx.set_reserved(keys::RESPONSE_HEADERS, Value::Object(headers));
+            cx.ctx
+                .set_reserved(keys::RESPONSE_HEADERS, Value::Object(headers));
         }
         Ok(Outcome::Signal(DEFAULT))
     }

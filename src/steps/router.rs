@@ -27,7 +27,7 @@ struct Spec {
 #[serde(deny_unknown_fields)]
 struct ConditionSpec {
     field: Located<String>,
-    operator: Operator,
+    operator: Located<Operator>,
     #[serde(default)]
     value: Option<Node>,
 }
@@ -58,21 +58,28 @@ impl Router {
     pub fn compile(step: &StepSpec, cx: &mut CompileCx<'_, '_>) -> Option<Self> {
         let spec: Spec = cx.spec(step)?;
         let c = spec.condition;
-        let needs_value = !matches!(c.operator, Operator::IsEmpty | Operator::IsNotEmpty);
+        let needs_value = !matches!(c.operator.value, Operator::IsEmpty | Operator::IsNotEmpty);
         let value = match c.value {
             Some(v) => cx.templated_value(&v, &format!("{}.condition.value", step.path))?,
             None if needs_value => {
                 cx.error(
-                    Diagnostic::error(Code::MissingField, format!("operator `{:?}` needs a `value`", c.operator).to_lowercase())
-                        .at(c.field.pos)
-                        .path(format!("{}.condition", step.path))
-                        .expected("`value`"),
+                    Diagnostic::error(
+                        Code::MissingField,
+                        format!("operator `{:?}` needs a `value`", c.operator.value).to_lowercase(),
+                    )
+                    .at(c.operator.pos)
+                    .path(format!("{}.condition", step.path))
+                    .expected("`value`"),
                 );
                 return None;
             }
             None => TemplatedValue::Static(Value::Null),
         };
-        Some(Router { field: c.field.value, operator: c.operator, value })
+        Some(Router {
+            field: c.field.value,
+            operator: c.operator.value,
+            value,
+        })
     }
 
     pub fn run(&self, cx: &mut StepCx<'_>) -> Result<Outcome, StepFailure> {
@@ -82,7 +89,11 @@ impl Router {
         };
         let actual = cx.ctx.lookup(&self.field).unwrap_or(&Value::Null);
         let result = evaluate(self.operator, actual, &expected);
-        Ok(Outcome::Signal(Cow::Borrowed(if result { "true" } else { "false" })))
+        Ok(Outcome::Signal(Cow::Borrowed(if result {
+            "true"
+        } else {
+            "false"
+        })))
     }
 }
 
@@ -92,9 +103,15 @@ pub fn evaluate(op: Operator, actual: &Value, expected: &Value) -> bool {
         Operator::Eq => loose_eq(actual, expected),
         Operator::Neq => !loose_eq(actual, expected),
         Operator::Gt => compare(actual, expected) == Some(Ordering::Greater),
-        Operator::Gte => matches!(compare(actual, expected), Some(Ordering::Greater | Ordering::Equal)),
+        Operator::Gte => matches!(
+            compare(actual, expected),
+            Some(Ordering::Greater | Ordering::Equal)
+        ),
         Operator::Lt => compare(actual, expected) == Some(Ordering::Less),
-        Operator::Lte => matches!(compare(actual, expected), Some(Ordering::Less | Ordering::Equal)),
+        Operator::Lte => matches!(
+            compare(actual, expected),
+            Some(Ordering::Less | Ordering::Equal)
+        ),
         Operator::In => match expected {
             Value::Array(items) => items.iter().any(|i| loose_eq(actual, i)),
             scalar => loose_eq(actual, scalar),
@@ -200,7 +217,11 @@ mod tests {
             (IsNotEmpty, json!([]), json!(null), false),
         ];
         for (op, actual, expected, want) in cases {
-            assert_eq!(evaluate(op, &actual, &expected), want, "{op:?} {actual} {expected}");
+            assert_eq!(
+                evaluate(op, &actual, &expected),
+                want,
+                "{op:?} {actual} {expected}"
+            );
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Shared test helpers: throwaway projects on disk, and running their workflows in-process.
 #![allow(dead_code)]
 
+pub mod fake_llm;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -26,7 +28,10 @@ impl TestProject {
         for sub in ["workflows", "models", "llms", "nodes"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("project dirs");
         }
-        TestProject { dir, app: App::new() }
+        TestProject {
+            dir,
+            app: App::new(),
+        }
     }
 
     /// A copy of an existing project directory (e.g. one of `examples/`).
@@ -82,7 +87,10 @@ impl TestProject {
     pub fn load_ok(&self) -> Project {
         match self.load() {
             Ok(p) => p,
-            Err(e) => panic!("project failed to load:\n{}", e.diagnostics.render(self.path())),
+            Err(e) => panic!(
+                "project failed to load:\n{}",
+                e.diagnostics.render(self.path())
+            ),
         }
     }
 
@@ -93,16 +101,49 @@ impl TestProject {
     }
 }
 
-pub async fn run_in(app: &App, project: &Project, name: &str, input: Value) -> Result<RunOutput, RunError> {
-    let wf = project.workflow(name, None).unwrap_or_else(|| panic!("no workflow {name}"));
-    app.engine().run(wf, object(input), RunOptions { events: Events::none(), ..Default::default() }).await
+pub async fn run_in(
+    app: &App,
+    project: &Project,
+    name: &str,
+    input: Value,
+) -> Result<RunOutput, RunError> {
+    let wf = project
+        .workflow(name, None)
+        .unwrap_or_else(|| panic!("no workflow {name}"));
+    app.engine()
+        .run(
+            wf,
+            object(input),
+            RunOptions {
+                events: Events::none(),
+                ..Default::default()
+            },
+        )
+        .await
 }
 
 /// The ids of the steps a run executed, in order, via its events.
-pub async fn trace(app: &App, project: &Project, name: &str, input: Value) -> (Vec<String>, Result<RunOutput, RunError>) {
-    let wf = project.workflow(name, None).unwrap_or_else(|| panic!("no workflow {name}"));
+pub async fn trace(
+    app: &App,
+    project: &Project,
+    name: &str,
+    input: Value,
+) -> (Vec<String>, Result<RunOutput, RunError>) {
+    let wf = project
+        .workflow(name, None)
+        .unwrap_or_else(|| panic!("no workflow {name}"));
     let (events, mut rx) = Events::channel();
-    let result = app.engine().run(wf, object(input), RunOptions { events, ..Default::default() }).await;
+    let result = app
+        .engine()
+        .run(
+            wf,
+            object(input),
+            RunOptions {
+                events,
+                ..Default::default()
+            },
+        )
+        .await;
     let mut steps = Vec::new();
     while let Ok(ev) = rx.try_recv() {
         if let weft::engine::RunEvent::StepStarted { step, .. } = ev {

@@ -1,0 +1,2 @@
+import json, sys
+json.dump("default", sys.stdout)
