@@ -1,30 +1,33 @@
-//! The project config, `weft.yaml` at the project root. No `kind`; each section belongs to the
-//! part of weft that uses it, and unknown sections are errors.
+//! The project config, `weft.yaml` at the project root, and the resolution of run-time options.
 //!
-//! ```yaml
-//! http:
-//!   allowed_hosts: [api.example.com, "*.internal.example.com", "127.0.0.1:8080"]
-//!   max_response_bytes: 1048576
-//! mcp_servers:
-//!   docs:
-//!     transport: streamable_http
-//!     url: http://127.0.0.1:3001/mcp
-//!     headers: { Authorization: "Bearer ${DOCS_TOKEN}" }
-//!   github:
-//!     command: npx
-//!     args: ["@modelcontextprotocol/server-github"]
-//!     env: { GITHUB_TOKEN: "${GITHUB_TOKEN}" }
-//! ```
+//! `weft.yaml` has no `kind`; each section belongs to the part of weft that uses it, and unknown
+//! sections are errors. Options resolve with the precedence CLI > environment (`WEFT_*`) >
+//! `weft.yaml` > default; clap handles the first two.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 use crate::spec::Located;
 use crate::spec::yaml::Pairs;
+
+mod http;
+mod mcp;
+
+pub use http::{DEFAULT_MAX_RESPONSE_BYTES, HostPattern, HttpConfig};
+pub use mcp::{McpServerSpec, McpTransport};
 
 /// `weft.yaml`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
     /// Outgoing HTTP (`api_call` steps).
     #[serde(default)]
     pub http: HttpConfig,
@@ -44,176 +47,104 @@ impl ProjectConfig {
     }
 }
 
-/// Default cap on a response body read by `api_call`: 10 MiB.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 10 * 1024 * 1024;
-
-/// The `http:` section.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpConfig {
-    /// When present, `api_call` may only reach these hosts (`host`, `host:port` or
-    /// `*.domain`); every redirect hop is checked too. Absent: any host.
-    #[serde(default)]
-    pub allowed_hosts: Option<Vec<HostPattern>>,
-    /// The largest response body `api_call` reads, in bytes.
-    #[serde(default = "default_max_response_bytes")]
-    pub max_response_bytes: u64,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        HttpConfig {
-            allowed_hosts: None,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-        }
-    }
-}
-
-fn default_max_response_bytes() -> u64 {
-    DEFAULT_MAX_RESPONSE_BYTES
-}
-
-impl HttpConfig {
-    /// Whether `allowed_hosts` lets a request reach `host` on `port` (always, without a list).
-    pub fn allows(&self, host: &str, port: Option<u16>) -> bool {
-        match &self.allowed_hosts {
-            None => true,
-            Some(list) => list.iter().any(|p| p.matches(host, port)),
-        }
-    }
-}
-
-/// One `allowed_hosts` entry: `api.example.com`, `api.example.com:8443`, `*.example.com` (any
-/// subdomain, not the apex), `127.0.0.1`, `[::1]:8080`. Without a port, any port matches.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HostPattern {
-    host: String,
-    subdomains: bool,
-    port: Option<u16>,
-}
-
-impl HostPattern {
-    /// Parses an entry; the error says what is wrong.
-    pub fn parse(text: &str) -> Result<HostPattern, String> {
-        let t = text.trim().to_ascii_lowercase();
-        if let Some((_, rest)) = t.split_once("://") {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            return Err(format!("`{text}` is a URL; write the host only (`{host}`)"));
-        }
-        let (subdomains, rest) = match t.strip_prefix("*.") {
-            Some(r) => (true, r.to_string()),
-            None => (false, t.clone()),
-        };
-        let (host, port) = split_port(&rest)?;
-        let valid = !host.is_empty()
-            && !host.contains(['/', '*', '@', ' ', '?', '#'])
-            && (host.contains(':') || !host.contains(['[', ']']));
-        if !valid {
-            return Err(format!(
-                "`{text}` is not a host name, `host:port` or `*.domain`"
-            ));
-        }
-        Ok(HostPattern {
-            host,
-            subdomains,
-            port,
-        })
-    }
-
-    /// `host` as URLs report it (lower case, IPv6 without brackets or with them).
-    pub fn matches(&self, host: &str, port: Option<u16>) -> bool {
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
-        let host_ok = if self.subdomains {
-            host.strip_suffix(self.host.as_str())
-                .is_some_and(|head| head.len() > 1 && head.ends_with('.'))
-        } else {
-            host == self.host
-        };
-        host_ok && self.port.is_none_or(|p| Some(p) == port)
-    }
-}
-
-/// `host:port` / `[v6]:port` / `host` → (host without brackets, port).
-fn split_port(s: &str) -> Result<(String, Option<u16>), String> {
-    let bad_port = |p: &str| format!("`{p}` is not a port number");
-    if let Some(rest) = s.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("`{s}`: missing `]`"))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().map_err(|_| bad_port(p))?),
-            None if after.is_empty() => None,
-            None => return Err(format!("`{s}`: unexpected text after `]`")),
-        };
-        return Ok((host.to_string(), port));
-    }
-    match s.split_once(':') {
-        // More than one colon: a bare IPv6 address.
-        Some((_, p)) if p.contains(':') => Ok((s.to_string(), None)),
-        Some((h, p)) => Ok((h.to_string(), Some(p.parse().map_err(|_| bad_port(p))?))),
-        None => Ok((s.to_string(), None)),
-    }
-}
-
-impl<'de> Deserialize<'de> for HostPattern {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        HostPattern::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-/// How weft talks to an MCP server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-pub enum McpTransport {
-    /// A child process speaking JSON-RPC on stdin/stdout.
-    #[serde(rename = "stdio")]
-    Stdio,
-    /// The legacy HTTP+SSE transport (protocol 2024-11-05): GET an event stream, POST messages.
-    #[serde(rename = "sse")]
-    Sse,
-    /// Streamable HTTP (protocol 2025-03-26 and later).
-    #[serde(rename = "streamable_http", alias = "streamable-http", alias = "http")]
-    StreamableHttp,
-}
-
-impl McpTransport {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            McpTransport::Stdio => "stdio",
-            McpTransport::Sse => "sse",
-            McpTransport::StreamableHttp => "streamable_http",
-        }
-    }
-}
-
-/// One MCP server definition, in `weft.yaml` under `mcp_servers:` (the same keys may be written
-/// inline in a step's `mcp:` block). `env` and `headers` values are templates.
+/// `server:` — how `weft serve` listens.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct McpServerSpec {
-    /// Default: `stdio` when `command` is set, else `sse`.
+pub struct ServerConfig {
+    /// `HOST:PORT`.
     #[serde(default)]
-    pub transport: Option<Located<McpTransport>>,
-    /// The endpoint (`sse`, `streamable_http`).
+    pub addr: Option<String>,
+    /// Largest request body accepted (bytes, or `"1MiB"`, `"512KB"`); default 1 MiB.
     #[serde(default)]
-    pub url: Option<Located<String>>,
-    /// Extra HTTP headers (`sse`, `streamable_http`).
+    pub body_limit: Option<ByteSize>,
+}
+
+/// `database:` — the store.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`.
     #[serde(default)]
-    pub headers: Pairs<String, Located<String>>,
-    /// The program to start (`stdio`).
-    #[serde(default)]
-    pub command: Option<Located<String>>,
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// Variables added to the inherited environment (`stdio`).
-    #[serde(default)]
-    pub env: Pairs<String, Located<String>>,
-    /// Working directory (`stdio`), relative to the project root; default: the project root.
-    #[serde(default)]
-    pub cwd: Option<Located<String>>,
+    pub url: Option<String>,
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_BODY_LIMIT: u64 = 1024 * 1024;
+
+/// The default store: an embedded SQLite file inside the project.
+pub fn default_database_url(project: &Path) -> String {
+    format!(
+        "sqlite://{}",
+        project.join(".weft").join("weft.db").display()
+    )
+}
+
+/// The first value that is set: CLI/env (already merged by clap), then `weft.yaml`, then default.
+pub fn resolve(
+    cli_or_env: Option<String>,
+    yaml: Option<&String>,
+    default: impl FnOnce() -> String,
+) -> String {
+    cli_or_env.or_else(|| yaml.cloned()).unwrap_or_else(default)
+}
+
+/// Options of a running server, resolved.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub body_limit: u64,
+}
+
+/// A size in bytes: a number, or a string with a unit (`B`, `KB`/`KiB`, `MB`/`MiB`, `GB`/`GiB`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+pub fn parse_byte_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "kib" => 1024.0,
+        "mb" | "m" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "gb" | "g" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let bytes = n * mult;
+    (bytes.is_finite() && bytes >= 0.0).then_some(bytes as u64)
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size: bytes as a number, or a string like \"1MiB\", \"512KB\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
+                u64::try_from(v)
+                    .map(ByteSize)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
+                Ok(ByteSize(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
+                parse_byte_size(v)
+                    .map(ByteSize)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[cfg(test)]
@@ -221,26 +152,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn host_patterns() {
-        let cases = [
-            ("api.example.com", "api.example.com", Some(443), true),
-            ("API.example.com", "api.example.com", Some(80), true),
-            ("api.example.com", "evil.com", Some(443), false),
-            ("api.example.com:8443", "api.example.com", Some(8443), true),
-            ("api.example.com:8443", "api.example.com", Some(443), false),
-            ("*.example.com", "a.b.example.com", Some(443), true),
-            ("*.example.com", "example.com", Some(443), false),
-            ("*.example.com", "badexample.com", Some(443), false),
-            ("127.0.0.1:9000", "127.0.0.1", Some(9000), true),
-            ("[::1]:8080", "[::1]", Some(8080), true),
-            ("::1", "[::1]", Some(1), true),
-        ];
-        for (pattern, host, port, want) in cases {
-            let p = HostPattern::parse(pattern).unwrap();
-            assert_eq!(p.matches(host, port), want, "{pattern} vs {host}:{port:?}");
-        }
-        for bad in ["", "http://x", "a:b", "*", "[::1", "x/y"] {
-            assert!(HostPattern::parse(bad).is_err(), "{bad}");
-        }
+    fn byte_sizes() {
+        assert_eq!(parse_byte_size("1MiB"), Some(1024 * 1024));
+        assert_eq!(parse_byte_size("512KB"), Some(512_000));
+        assert_eq!(parse_byte_size("2048"), Some(2048));
+        assert_eq!(parse_byte_size("1.5 kib"), Some(1536));
+        assert_eq!(parse_byte_size("lots"), None);
+    }
+
+    #[test]
+    fn precedence() {
+        let yaml = Some("yaml".to_string());
+        assert_eq!(
+            resolve(Some("cli".into()), yaml.as_ref(), || "default".into()),
+            "cli"
+        );
+        assert_eq!(resolve(None, yaml.as_ref(), || "default".into()), "yaml");
+        assert_eq!(resolve(None, None, || "default".into()), "default");
     }
 }

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod graph;
+pub mod http;
 pub mod llm;
 pub mod mcp;
 pub mod nodes;

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use crate::app::App;
 use crate::config::ProjectConfig;
-use crate::graph::{Workflow, compile_project};
+use crate::graph::{Catalog, Workflow, compile_project};
 use crate::llm::Presets;
 use crate::spec::interpolate::{Env, ProcessEnv};
-use crate::spec::{Diagnostics, Document, load_project};
+use crate::spec::{Diagnostics, Document, NodeFile, ProjectSpec, load_project};
 use crate::versions::natural_cmp;
 
 /// A project that loaded without errors (it may have warnings).
@@ -19,6 +19,8 @@ pub struct Project {
     pub workflows: Vec<Arc<Workflow>>,
     /// Documents of other kinds (`ModelDefinition`, `AgentModel`).
     pub documents: Vec<Document>,
+    /// The programs in `nodes/`.
+    pub node_files: Vec<NodeFile>,
 }
 
 /// Loading found errors; `diagnostics` holds every problem (warnings included).
@@ -42,11 +44,41 @@ impl Project {
     ) -> Result<(Project, Diagnostics), LoadError> {
         // Absolute from here on: node programs run with the project as their working directory.
         let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let (spec, mut diags) = load_project(root, env);
+        let (spec, diags) = load_project(root, env);
+        Project::compile(spec, diags, app, env)
+    }
+
+    /// Compiles the workflows of one more file (e.g. a fork just written) against this project's
+    /// config, presets, models and nodes.
+    pub fn compile_file(&self, app: &App, file: &Path) -> Result<Vec<Arc<Workflow>>, LoadError> {
+        let mut spec = ProjectSpec {
+            root: self.root.clone(),
+            config: self.config.clone(),
+            workflows: Vec::new(),
+            documents: self.documents.clone(),
+            node_files: self.node_files.clone(),
+        };
+        let mut diags = Diagnostics::default();
+        crate::spec::load::load_file(&self.root, file, &ProcessEnv, &mut spec, &mut diags);
+        Project::compile(spec, diags, app, &ProcessEnv).map(|(p, _)| p.workflows)
+    }
+
+    fn compile(
+        spec: ProjectSpec,
+        mut diags: Diagnostics,
+        app: &App,
+        env: &dyn Env,
+    ) -> Result<(Project, Diagnostics), LoadError> {
+        let root = &spec.root;
         let nodes = crate::nodes::Registry::new(app.nodes().clone(), &spec.node_files, root);
         // Presets read the same environment as `${VAR}` expansion (provider keys and URLs).
         let presets = Presets::load(&spec.documents, env, &mut diags);
-        let workflows = compile_project(&spec, &nodes, &presets, app.services(), &mut diags);
+        let catalog = Catalog {
+            nodes: &nodes,
+            presets: &presets,
+            models: &crate::schema::NoModels,
+        };
+        let workflows = compile_project(&spec, &catalog, app.services(), &mut diags);
         diags.drop_unset_var_consequences();
         diags.sort();
         if diags.has_errors() {
@@ -57,6 +89,7 @@ impl Project {
             config: spec.config,
             workflows,
             documents: spec.documents,
+            node_files: spec.node_files,
         };
         Ok((project, diags))
     }

@@ -83,9 +83,12 @@ impl FieldType {
                 "false" | "0" | "no" | "off" => Value::Bool(false),
                 _ => return None,
             },
-            FieldType::Object | FieldType::Array | FieldType::Json => {
-                serde_json::from_str(s).ok()?
-            }
+            // A single query value for a list field is a one-element list.
+            FieldType::Array => match serde_json::from_str(s) {
+                Ok(v @ Value::Array(_)) => v,
+                _ => Value::Array(vec![Value::String(s.to_string())]),
+            },
+            FieldType::Object | FieldType::Json => serde_json::from_str(s).ok()?,
             _ => Value::String(s.to_string()),
         };
         self.accepts(&v).then_some(v)

@@ -11,6 +11,8 @@ fn weft(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(args)
         .env_remove("WEFT_PROJECT")
+        // A private store: the repository's own .weft/ (and its admin toggles) never matter.
+        .env("WEFT_DATABASE_URL", "sqlite::memory:")
         .output()
         .expect("run weft")
 }

@@ -4,13 +4,20 @@
 //! through [`crate::App`] get the same commands.
 
 mod run;
+mod serve;
 mod validate;
+mod watch;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
 use crate::App;
+use crate::config::ProjectConfig;
+use crate::project::LoadError;
+use crate::spec::Diagnostics;
+use crate::spec::interpolate::ProcessEnv;
+use crate::versions::{Registry, StartError};
 
 #[derive(Parser, Debug)]
 #[command(name = "weft", version, about = "A declarative YAML workflow engine")]
@@ -25,6 +32,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Run one workflow locally and print its result.
     Run(run::Args),
+    /// Serve every enabled workflow version over HTTP.
+    Serve(serve::Args),
 }
 
 /// Common `--project` option.
@@ -53,7 +62,8 @@ pub fn main(app: App) -> i32 {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Validate(args) => validate::run(args, &app).await,
-            Command::Run(args) => run::run(args, &app).await,
+            Command::Run(args) => run::run(args, app).await,
+            Command::Serve(args) => serve::run(args, app).await,
         }
     });
     match result {
@@ -70,6 +80,7 @@ fn init_logging(command: &Command) {
         // rmcp logs whole URLs (query strings included) at error level; weft reports MCP
         // failures itself, cleaned. `WEFT_LOG=rmcp=debug` brings rmcp's logs back.
         Command::Validate(_) | Command::Run(_) => "warn,rmcp=off",
+        Command::Serve(_) => "weft=info,warn,rmcp=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -77,4 +88,43 @@ fn init_logging(command: &Command) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Reads `weft.yaml` alone (the store's URL is needed before the project loads); prints its
+/// problems and returns `None` when it has errors.
+fn read_config(root: &Path) -> Option<ProjectConfig> {
+    let mut diags = Diagnostics::default();
+    let config = crate::spec::load::load_config(root, &ProcessEnv, &mut diags);
+    if diags.has_errors() {
+        eprint!("{}", diags.render(root));
+        eprintln!("error: weft.yaml has errors");
+        return None;
+    }
+    Some(config)
+}
+
+/// Connects the store, loads the project against it and opens the version registry. Prints
+/// the project's problems and returns `None` when it has errors (nothing is served or run).
+async fn open_registry(
+    root: &Path,
+    database_url: &str,
+    app: App,
+) -> anyhow::Result<Option<(Registry, App)>> {
+    match Registry::start(root, database_url, app).await {
+        Ok((registry, app, warnings)) => {
+            if !warnings.is_empty() {
+                eprint!("{}", warnings.render(root));
+            }
+            Ok(Some((registry, app)))
+        }
+        Err(StartError::Load(LoadError { diagnostics })) => {
+            eprint!("{}", diagnostics.render(root));
+            eprintln!(
+                "error: the project has {} error(s); refusing to start",
+                diagnostics.error_count()
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -7,8 +7,8 @@ use anyhow::{Context as _, bail};
 use serde_json::{Map, Value, json};
 
 use crate::App;
+use crate::config::{default_database_url, resolve};
 use crate::engine::{Events, RunEvent, RunOptions};
-use crate::project::{LoadError, Project};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -28,32 +28,38 @@ pub struct Args {
     /// Print each step, its signal and duration to stderr as the run goes.
     #[arg(long)]
     pub trace: bool,
+    /// Database URL (stored admin flags, data models); default as for `weft serve`.
+    #[arg(long, env = "WEFT_DATABASE_URL")]
+    pub database: Option<String>,
 }
 
-pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
-    let root = &args.project.project;
-    let project = match Project::load(root, app) {
-        Ok((project, warnings)) => {
-            if !warnings.is_empty() {
-                eprint!("{}", warnings.render(root));
-            }
-            project
-        }
-        Err(LoadError { diagnostics }) => {
-            eprint!("{}", diagnostics.render(root));
-            eprintln!(
-                "error: the project has {} error(s); nothing was run",
-                diagnostics.error_count()
-            );
-            return Ok(1);
-        }
+pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
+    let root = args
+        .project
+        .project
+        .canonicalize()
+        .with_context(|| format!("project directory {}", args.project.project.display()))?;
+    let Some(config) = super::read_config(&root) else {
+        return Ok(1);
     };
+    let url = resolve(args.database.clone(), config.database.url.as_ref(), || {
+        default_database_url(&root)
+    });
     let input = read_input(&args)?;
-    let Some(workflow) = project.workflow(&args.workflow, args.version.as_deref()) else {
-        let known: Vec<String> = project
-            .workflows
+    let Some((registry, app)) = super::open_registry(&root, &url, app).await? else {
+        return Ok(1);
+    };
+    let snapshot = registry.snapshot();
+    // Without --version: the version a trigger would serve (stored admin flags included).
+    let entry = match &args.version {
+        Some(v) => snapshot.get(&args.workflow, v),
+        None => snapshot.highest_enabled(&args.workflow),
+    };
+    let Some(workflow) = entry.map(|e| e.workflow.clone()) else {
+        let known: Vec<String> = snapshot
+            .entries()
             .iter()
-            .map(|w| format!("{} {}", w.name, w.version))
+            .map(|e| format!("{} {}", e.workflow.name, e.workflow.version))
             .collect();
         match &args.version {
             Some(v) => bail!(
@@ -68,6 +74,7 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
             ),
         }
     };
+    let workflow = &workflow;
     let (events, printer) = if args.trace {
         let (events, rx) = Events::channel();
         (events, Some(tokio::spawn(print_trace(rx))))

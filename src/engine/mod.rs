@@ -28,9 +28,19 @@ pub struct Services {
     pub http_direct: reqwest::Client,
     /// MCP sessions, one per server definition, shared by every run.
     pub mcp: crate::mcp::Pool,
+    /// The store (SQLite or PostgreSQL), when the command connected one.
+    pub store: Option<crate::store::Store>,
 }
 
 impl Services {
+    /// The default services with a store attached.
+    pub fn with_store(store: crate::store::Store) -> Self {
+        Services {
+            store: Some(store),
+            ..Services::default()
+        }
+    }
+
     /// Closes long-lived connections and reaps child processes (MCP stdio servers). Call it
     /// before the process exits.
     pub async fn shutdown(&self) {
@@ -57,6 +67,7 @@ impl Default for Services {
             http,
             http_direct,
             mcp,
+            store: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{DEFAULT_MAX_STEPS, Routes, Step, StepGraph, Target, Trigger, Workflow};
+use super::{DEFAULT_MAX_STEPS, Routes, Step, StepGraph, Target, Workflow};
 use crate::engine::{Services, TemplateBuilder};
 use crate::spec::workflow::canonical_step_kind;
 use crate::spec::{
@@ -14,25 +14,18 @@ use crate::spec::{
 };
 use crate::steps::{self, CompileCx};
 
-/// Path prefixes weft serves itself; triggers may not use them.
-pub const RESERVED_PREFIXES: &[&str] = &[
-    "/admin",
-    "/workflows",
-    "/runs",
-    "/hitl",
-    "/healthz",
-    "/readyz",
-    "/openapi.json",
-];
-
-pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+/// What steps compile against besides the project itself: runners, LLM presets, data models.
+pub struct Catalog<'a> {
+    pub nodes: &'a crate::nodes::Registry,
+    pub presets: &'a crate::llm::Presets,
+    pub models: &'a dyn crate::schema::ModelSchemas,
+}
 
 /// Compiles every workflow of a project. Workflows with errors are left out; all problems go to
 /// `diags`.
 pub fn compile_project(
     spec: &ProjectSpec,
-    nodes: &crate::nodes::Registry,
-    presets: &crate::llm::Presets,
+    catalog: &Catalog<'_>,
     services: &Arc<Services>,
     diags: &mut Diagnostics,
 ) -> Vec<Arc<Workflow>> {
@@ -42,8 +35,9 @@ pub fn compile_project(
         let mut sink = Sink::new(&wf.doc.file, diags);
         let mut cx = CompileCx {
             templates: &mut templates,
-            nodes,
-            presets,
+            nodes: catalog.nodes,
+            presets: catalog.presets,
+            models: catalog.models,
             project: spec,
             services,
             sink: &mut sink,
@@ -97,7 +91,7 @@ pub fn compile_workflow(spec: &WorkflowSpec, cx: &mut CompileCx<'_, '_>) -> Opti
     let trigger = spec
         .trigger
         .as_ref()
-        .and_then(|t| check_trigger(t, &body_path(spec, "trigger"), cx));
+        .and_then(|t| super::trigger::compile(t, spec, &body_path(spec, "trigger"), cx));
     let max_steps = match &spec.max_steps {
         Some(m) if m.value == 0 => {
             cx.error(
@@ -243,116 +237,6 @@ fn body_path(spec: &WorkflowSpec, field: &str) -> String {
     }
 }
 
-/// `at` is the trigger's JSON path (`spec.trigger`, or `trigger` in the flat form).
-fn check_trigger(
-    t: &crate::spec::TriggerSpec,
-    at: &str,
-    cx: &mut CompileCx<'_, '_>,
-) -> Option<Trigger> {
-    let path = &t.path;
-    let mut ok = true;
-    if !path.value.starts_with('/') {
-        cx.error(
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("trigger path `{}` must start with `/`", path.value),
-            )
-            .at(path.pos)
-            .path(format!("{at}.path"))
-            .expected("a path like `/api/orders/{id}`"),
-        );
-        ok = false;
-    } else if let Some(bad) = invalid_segment(&path.value) {
-        cx.error(
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("invalid segment `{bad}` in trigger path"),
-            )
-            .at(path.pos)
-            .path(format!("{at}.path"))
-            .expected("literal segments or `{name}` parameters"),
-        );
-        ok = false;
-    }
-    if let Some(prefix) = reserved_prefix(&path.value) {
-        cx.error(
-            Diagnostic::error(
-                Code::ReservedPath,
-                format!(
-                    "trigger path `{}` is under weft's reserved `{prefix}`",
-                    path.value
-                ),
-            )
-            .at(path.pos)
-            .path(format!("{at}.path"))
-            .expected(format!(
-                "a path outside {}",
-                crate::spec::quote_list(RESERVED_PREFIXES)
-            ))
-            .help("prefix your endpoints, e.g. `/api/...`"),
-        );
-        ok = false;
-    }
-    let method = t.method();
-    if !METHODS.contains(&method.as_str()) {
-        let pos = t.method.as_ref().map_or(path.pos, |m| m.pos);
-        cx.error(
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("unsupported trigger method `{method}`"),
-            )
-            .at(pos)
-            .path(format!("{at}.method"))
-            .expected(format!("one of {}", crate::spec::quote_list(METHODS)))
-            .maybe_help(did_you_mean(&method, METHODS.iter().copied())),
-        );
-        ok = false;
-    }
-    if let Some(a) = &t.additional_fields
-        && !matches!(a.value.as_str(), "drop" | "reject")
-    {
-        cx.error(
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("unknown `additional_fields` mode `{}`", a.value),
-            )
-            .at(a.pos)
-            .path(format!("{at}.additional_fields"))
-            .expected("`drop` or `reject`"),
-        );
-        ok = false;
-    }
-    ok.then(|| Trigger {
-        path: path.value.clone(),
-        method,
-        spec: t.clone(),
-    })
-}
-
-pub fn reserved_prefix(path: &str) -> Option<&'static str> {
-    RESERVED_PREFIXES.iter().copied().find(|p| {
-        path == *p
-            || path
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.starts_with('/'))
-    })
-}
-
-/// The first segment that is neither literal nor a well-formed `{param}` / `{*rest}`.
-fn invalid_segment(path: &str) -> Option<&str> {
-    path.split('/').skip(1).find(|seg| {
-        let has_brace = seg.contains(['{', '}']);
-        if !has_brace {
-            return false;
-        }
-        let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
-            return true;
-        };
-        let inner = inner.strip_prefix('*').unwrap_or(inner);
-        inner.is_empty() || !inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    })
-}
-
 fn check_versions(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
     let mut seen: HashMap<(&str, &str), &WorkflowSpec> = HashMap::new();
     for wf in workflows {
@@ -418,32 +302,4 @@ fn check_trigger_clashes(workflows: &[WorkflowSpec], diags: &mut Diagnostics) {
 
 fn location(file: &Path, pos: Pos) -> String {
     format!("{}:{}:{}", file.display(), pos.line, pos.col)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reserved_prefixes_match_whole_segments() {
-        assert_eq!(reserved_prefix("/admin"), Some("/admin"));
-        assert_eq!(reserved_prefix("/admin/x"), Some("/admin"));
-        assert_eq!(reserved_prefix("/administrators"), None);
-        assert_eq!(reserved_prefix("/api/admin"), None);
-    }
-
-    #[test]
-    fn path_patterns() {
-        assert_eq!(
-            super::super::pattern_key("/o/{id}"),
-            super::super::pattern_key("/o/{oid}")
-        );
-        assert_ne!(
-            super::super::pattern_key("/o/{id}"),
-            super::super::pattern_key("/o/fixed")
-        );
-        assert_eq!(invalid_segment("/o/{id}/x"), None);
-        assert_eq!(invalid_segment("/o/{}/x"), Some("{}"));
-        assert_eq!(invalid_segment("/o/a{b}"), Some("a{b}"));
-    }
 }

@@ -3,13 +3,15 @@
 
 mod compile;
 mod routes;
+pub mod trigger;
 
-pub use compile::{compile_project, compile_workflow};
+pub use compile::{Catalog, compile_project, compile_workflow};
 pub use routes::{Routes, Target};
 
 use std::sync::Arc;
 
 use crate::engine::Templates;
+use crate::schema::{Extra, Schema};
 use crate::spec::{ContextRef, Document, TriggerSpec};
 use crate::steps::StepKind;
 
@@ -40,6 +42,14 @@ pub struct Trigger {
     pub path: String,
     /// Upper-case HTTP method.
     pub method: String,
+    /// The `{param}` names of `path`, in order.
+    pub params: Vec<String>,
+    /// Input validation (`input_schema`); without one the whole JSON object is the input.
+    pub input: Option<Arc<Schema>>,
+    /// Checked on successful results (`response_schema`).
+    pub response: Option<Arc<Schema>>,
+    /// What to do with input fields the input schema does not declare.
+    pub extra: Extra,
     pub spec: TriggerSpec,
 }
 

@@ -72,7 +72,8 @@ fn relative(root: &Path, file: &Path) -> PathBuf {
         .unwrap_or_else(|_| file.to_path_buf())
 }
 
-fn load_config(root: &Path, env: &dyn Env, diags: &mut Diagnostics) -> ProjectConfig {
+/// Reads `weft.yaml` alone (commands need the database URL before loading the whole project).
+pub fn load_config(root: &Path, env: &dyn Env, diags: &mut Diagnostics) -> ProjectConfig {
     let candidates = [root.join("weft.yaml"), root.join("weft.yml")];
     let Some(file) = candidates.iter().find(|p| p.is_file()) else {
         return ProjectConfig::default();
@@ -127,7 +128,8 @@ fn read_documents(file: &Path, sink: &mut Sink<'_>) -> Option<Vec<(Node, String)
     Some(nodes.into_iter().zip(texts).collect())
 }
 
-fn load_file(
+/// Reads one file's documents into `project` (workflows parsed, other kinds kept).
+pub fn load_file(
     root: &Path,
     file: &Path,
     env: &dyn Env,

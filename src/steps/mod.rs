@@ -124,6 +124,8 @@ pub struct CompileCx<'a, 'd> {
     pub nodes: &'a crate::nodes::Registry,
     /// The project's LLM presets (`llms/`), parsed once per load.
     pub presets: &'a crate::llm::Presets,
+    /// Schemas of the project's data models (`"context"`, `"Model.variant"`).
+    pub models: &'a dyn crate::schema::ModelSchemas,
     /// The whole project as read (config, other documents such as presets and models).
     pub project: &'a ProjectSpec,
     /// Long-lived shared clients; steps may keep handles to them.

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
-pub use versions::VersionRow;
+pub use versions::{Overrides, VersionRow};
 
 /// Errors of the persistence layer.
 #[derive(Debug, thiserror::Error)]

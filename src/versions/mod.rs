@@ -1,4 +1,13 @@
-//! Workflow versions: which version of a workflow serves, in natural version order.
+//! Workflow versions: the registry of every loaded version, which one serves each trigger, and
+//! the admin operations (toggle, fork, reload).
+
+mod fork;
+mod registry;
+mod snapshot;
+
+pub use fork::{fork_text, valid_version};
+pub use registry::{Error, Forked, Registry, Reloaded, StartError};
+pub use snapshot::{Entry, Lookup, RouteConflict, Snapshot};
 
 use std::cmp::Ordering;
 

@@ -1,7 +1,9 @@
 //! Shared test helpers: throwaway projects on disk, and running their workflows in-process.
 #![allow(dead_code)]
 
+pub mod db;
 pub mod fake_llm;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 

@@ -250,7 +250,7 @@ async fn exchange(
             continue;
         }
         let headers = resp.headers().clone();
-        let bytes = read_capped(resp, http.max_response_bytes, &method, &url).await?;
+        let bytes = read_capped(resp, http.max_response_bytes.0, &method, &url).await?;
         let body = parse_body(&headers, &bytes);
         return Ok(Received {
             status,
