@@ -14,6 +14,7 @@
 //! - [`versions`] — which version of a workflow serves.
 //! - [`project`] — loading a project directory end to end.
 //! - [`config`] — `weft.yaml`.
+//! - [`mcp`] — MCP client sessions (stdio, legacy SSE, streamable HTTP), pooled per server.
 //! - [`cli`] — the command line (the binary edge).
 
 pub mod app;
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod graph;
 pub mod http;
 pub mod llm;
+pub mod mcp;
 pub mod nodes;
 pub mod project;
 pub mod schema;

@@ -77,8 +77,10 @@ pub fn main(app: App) -> i32 {
 
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Validate(_) | Command::Run(_) => "warn",
-        Command::Serve(_) => "weft=info,warn",
+        // rmcp logs whole URLs (query strings included) at error level; weft reports MCP
+        // failures itself, cleaned. `WEFT_LOG=rmcp=debug` brings rmcp's logs back.
+        Command::Validate(_) | Command::Run(_) => "warn,rmcp=off",
+        Command::Serve(_) => "weft=info,warn,rmcp=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -88,6 +88,8 @@ pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
             },
         )
         .await;
+    // MCP stdio servers the run started are children of this process: reap them before exiting.
+    app.services().shutdown().await;
     if let Some(p) = printer {
         let _ = p.await;
     }
