@@ -247,10 +247,9 @@ fn initial_context(
     run_id: Uuid,
     reserved: Map<String, Value>,
 ) -> Context {
-    let mut map: Map<String, Value> = input
-        .into_iter()
-        .filter(|(k, _)| !context::is_reserved(k))
-        .collect();
+    // In place: the caller's map is reused (no rebuild, no rehash of every key).
+    let mut map = input;
+    map.retain(|k, _| !context::is_reserved(k));
     for (k, v) in reserved {
         if context::is_reserved(&k) {
             map.insert(k, v);
