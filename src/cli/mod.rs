@@ -103,6 +103,24 @@ impl ProjectArg {
     }
 }
 
+/// Writes to stdout, ignoring a closed pipe (`weft validate | head` must not panic).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use out;
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use outln;
+
 /// Reads `weft.yaml` alone (the store's URL is needed before the project loads); prints its
 /// problems and returns `None` when it has errors.
 fn read_config(root: &Path) -> Option<ProjectConfig> {

@@ -95,7 +95,7 @@ pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
     }
     match result {
         Ok(out) => {
-            println!("{}", serde_json::to_string_pretty(&out.body())?);
+            super::outln!("{}", serde_json::to_string_pretty(&out.body())?);
             Ok(0)
         }
         Err(e) => {
@@ -106,7 +106,7 @@ pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
             if let Some(f) = &e.failure {
                 error["details"] = json!({"kind": f.kind.as_str()});
             }
-            println!(
+            super::outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({ "error": error }))?
             );

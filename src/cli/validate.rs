@@ -48,17 +48,17 @@ pub async fn run(args: Args, app: &App) -> anyhow::Result<i32> {
     diags.sort();
     let summary = summary.filter(|_| !diags.has_errors());
     if args.json {
-        println!(
+        super::outln!(
             "{}",
             serde_json::to_string_pretty(&diags.iter().collect::<Vec<_>>())?
         );
     } else {
-        print!("{report}{}", diags.render(root));
+        super::out!("{report}{}", diags.render(root));
         let (e, w) = (diags.error_count(), diags.warning_count());
         match summary {
-            Some(s) if w == 0 => println!("{s}"),
-            Some(s) => println!("{s}, {w} warning(s)"),
-            None => println!("{e} error(s), {w} warning(s)"),
+            Some(s) if w == 0 => super::outln!("{s}"),
+            Some(s) => super::outln!("{s}, {w} warning(s)"),
+            None => super::outln!("{e} error(s), {w} warning(s)"),
         }
     }
     Ok(if diags.has_errors() { 1 } else { 0 })
