@@ -11,6 +11,15 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use crate::spec::Located;
+use crate::spec::yaml::Pairs;
+
+mod http;
+mod mcp;
+
+pub use http::{DEFAULT_MAX_RESPONSE_BYTES, HostPattern, HttpConfig};
+pub use mcp::{McpServerSpec, McpTransport};
+
 /// `weft.yaml`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +28,23 @@ pub struct ProjectConfig {
     pub server: ServerConfig,
     #[serde(default)]
     pub database: DatabaseConfig,
+    /// Outgoing HTTP (`api_call` steps).
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// MCP servers declared once and referenced by `mcp` steps with `server: name`.
+    #[serde(default)]
+    pub mcp_servers: Pairs<Located<String>, McpServerSpec>,
+}
+
+impl ProjectConfig {
+    /// A declared MCP server by name.
+    pub fn mcp_server(&self, name: &str) -> Option<&McpServerSpec> {
+        self.mcp_servers
+            .0
+            .iter()
+            .find(|(k, _)| k.value == name)
+            .map(|(_, v)| v)
+    }
 }
 
 /// `server:` — how `weft serve` listens.

@@ -15,6 +15,7 @@
 //! - [`versions`] — which version of a workflow serves.
 //! - [`project`] — loading a project directory end to end.
 //! - [`config`] — `weft.yaml`.
+//! - [`mcp`] — MCP client sessions (stdio, legacy SSE, streamable HTTP), pooled per server.
 //! - [`cli`] — the command line (the binary edge).
 
 pub mod app;
@@ -24,6 +25,7 @@ pub mod engine;
 pub mod graph;
 pub mod http;
 pub mod llm;
+pub mod mcp;
 pub mod models;
 pub mod nodes;
 pub mod project;

@@ -13,7 +13,11 @@ use weft::spec::Code;
 
 /// Codes whose checks belong to features still being built: their pages describe intent and
 /// have no rendered example yet.
-const NOT_YET_CHECKED: &[&str] = &["W0023", "W0024"];
+const NOT_YET_CHECKED: &[&str] = &["W0023"];
+
+/// Codes only `weft validate --connect` reports, against live MCP servers: their pages show the
+/// output, but loading their example cannot reproduce it (tests/mcp.rs checks W0026's rendering).
+const CONNECT_ONLY: &[&str] = &["W0026", "W0027"];
 
 fn docs_dir() -> PathBuf {
     repo_root().join("docs/errors")
@@ -102,6 +106,9 @@ fn examples_render_as_documented() {
     let mut checked = 0;
     for code in Code::ALL {
         let id = code.id();
+        if CONNECT_ONLY.contains(&id) {
+            continue;
+        }
         let blocks = fences(&page(id));
         let Some(i) = blocks.iter().position(|(lang, _)| lang == "yaml") else {
             continue;

@@ -94,3 +94,59 @@ async fn an_unusable_model_ends_with_a_human() {
         "{reason}"
     );
 }
+
+/// The reference's classifier end to end over HTTP: `weft serve` on the example, pointed at the
+/// fake OpenAI-compatible server through the environment, as a user would run it.
+#[tokio::test]
+async fn the_example_over_http() {
+    let llm = FakeLlm::start().await;
+    let p = TestProject::copy_of(&repo_root().join("examples/support_triage"));
+    let base = llm.openai_base();
+    let s = common::served::serve(
+        p.path(),
+        &["--addr", "127.0.0.1:0"],
+        &[
+            ("OPENAI_BASE_URL", base.as_str()),
+            ("OPENAI_API_KEY", "sk-example"),
+            ("TRIAGE_MODEL", "local-model"),
+        ],
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    for (category, queue) in [
+        ("urgent", "on_call"),
+        ("normal", "support"),
+        ("spam", "none"),
+    ] {
+        llm.push(Reply::text(&format!("{{\"category\": \"{category}\"}}")));
+        let resp = http
+            .post(format!("{}/api/support/triage", s.base))
+            .json(&json!({"message": "the site is down"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["x-weft-version"], "v1");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["category"], json!(category), "{body}");
+        assert_eq!(body["queue"], json!(queue), "{body}");
+    }
+    // The model name reached the wire without its provider prefix, with the message in the prompt.
+    let last = llm.requests().pop().unwrap();
+    assert_eq!(last.body["model"], json!("local-model"));
+    assert!(
+        last.messages()
+            .iter()
+            .any(|(_, c)| c.contains("the site is down"))
+    );
+    // Invalid input never reaches the model.
+    let before = llm.requests().len();
+    let resp = http
+        .post(format!("{}/api/support/triage", s.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    assert_eq!(llm.requests().len(), before);
+}

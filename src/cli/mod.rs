@@ -77,8 +77,10 @@ pub fn main(app: App) -> i32 {
 
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Validate(_) | Command::Run(_) => "warn",
-        Command::Serve(_) => "weft=info,warn",
+        // rmcp logs whole URLs (query strings included) at error level; weft reports MCP
+        // failures itself, cleaned. `WEFT_LOG=rmcp=debug` brings rmcp's logs back.
+        Command::Validate(_) | Command::Run(_) => "warn,rmcp=off",
+        Command::Serve(_) => "weft=info,warn,rmcp=off",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -100,6 +102,24 @@ impl ProjectArg {
         Ok(read_config(&root).map(|config| (root, config)))
     }
 }
+
+/// Writes to stdout, ignoring a closed pipe (`weft validate | head` must not panic).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use out;
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use outln;
 
 /// Reads `weft.yaml` alone (the store's URL is needed before the project loads); prints its
 /// problems and returns `None` when it has errors.

@@ -88,12 +88,14 @@ pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
             },
         )
         .await;
+    // MCP stdio servers the run started are children of this process: reap them before exiting.
+    app.services().shutdown().await;
     if let Some(p) = printer {
         let _ = p.await;
     }
     match result {
         Ok(out) => {
-            println!("{}", serde_json::to_string_pretty(&out.body())?);
+            super::outln!("{}", serde_json::to_string_pretty(&out.body())?);
             Ok(0)
         }
         Err(e) => {
@@ -104,7 +106,7 @@ pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
             if let Some(f) = &e.failure {
                 error["details"] = json!({"kind": f.kind.as_str()});
             }
-            println!(
+            super::outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({ "error": error }))?
             );

@@ -76,7 +76,10 @@ pub async fn run(args: Args, app: App) -> anyhow::Result<i32> {
         listener.local_addr()?,
         redact(&opts.database_url)
     );
-    if let Err(e) = crate::http::serve_on(listener, state, shutdown).await {
+    let served = crate::http::serve_on(listener, state, shutdown).await;
+    // MCP stdio servers the runs started are children of this process: stop and reap them.
+    app.services().shutdown().await;
+    if let Err(e) = served {
         bail!("server error: {e}");
     }
     registry.store().close().await;

@@ -125,10 +125,11 @@ impl Engine {
         &self,
         workflow: &Workflow,
         input: Map<String, Value>,
-        opts: RunOptions,
+        mut opts: RunOptions,
     ) -> Result<RunOutput, RunError> {
         let run_id = opts.run_id.unwrap_or_else(Uuid::now_v7);
-        let mut ctx = initial_context(workflow, input, run_id, opts.reserved.clone());
+        let reserved = std::mem::take(&mut opts.reserved);
+        let mut ctx = initial_context(workflow, input, run_id, reserved);
         let events = &opts.events;
         events.emit(|| RunEvent::RunStarted {
             run_id,
@@ -300,10 +301,9 @@ fn initial_context(
     run_id: Uuid,
     reserved: Map<String, Value>,
 ) -> Context {
-    let mut map: Map<String, Value> = input
-        .into_iter()
-        .filter(|(k, _)| !context::is_reserved(k))
-        .collect();
+    // In place: the caller's map is reused (no rebuild, no rehash of every key).
+    let mut map = input;
+    map.retain(|k, _| !context::is_reserved(k));
     for (k, v) in reserved {
         if context::is_reserved(&k) {
             map.insert(k, v);

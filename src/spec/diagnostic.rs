@@ -55,6 +55,8 @@ pub enum Code {
     UnknownLlmPreset,
     UnknownMcpServer,
     ModelMigration,
+    UnknownMcpTool,
+    McpUnreachable,
 }
 
 impl Code {
@@ -85,6 +87,8 @@ impl Code {
         Code::UnknownLlmPreset,
         Code::UnknownMcpServer,
         Code::ModelMigration,
+        Code::UnknownMcpTool,
+        Code::McpUnreachable,
     ];
 
     /// The stable id, e.g. `W0004`.
@@ -115,6 +119,8 @@ impl Code {
             Code::UnknownLlmPreset => "W0023",
             Code::UnknownMcpServer => "W0024",
             Code::ModelMigration => "W0025",
+            Code::UnknownMcpTool => "W0026",
+            Code::McpUnreachable => "W0027",
         }
     }
 
@@ -146,6 +152,8 @@ impl Code {
             Code::UnknownLlmPreset => "unknown_llm_preset",
             Code::UnknownMcpServer => "unknown_mcp_server",
             Code::ModelMigration => "model_migration",
+            Code::UnknownMcpTool => "unknown_mcp_tool",
+            Code::McpUnreachable => "mcp_unreachable",
         }
     }
 }

@@ -5,7 +5,10 @@
 //! add a variant to [`StepKind`] and a line to [`compile`].
 
 pub mod agent;
+pub mod api_call;
+pub mod extract;
 pub mod functional;
+pub mod mcp;
 pub mod model_op;
 pub mod response;
 pub mod router;
@@ -50,6 +53,8 @@ pub enum StepKind {
     Agent(Box<agent::Agent>),
     Router(router::Router),
     Response(response::Response),
+    ApiCall(Box<api_call::ApiCall>),
+    Mcp(Box<mcp::Mcp>),
     /// Boxed like `Agent`: it holds the model and its compiled operation.
     ModelOp(Box<model_op::ModelOp>),
     /// A kind weft parses but does not run yet: reaching it fails the run with `not_implemented`.
@@ -64,6 +69,8 @@ impl StepKind {
             StepKind::Agent(_) => "agent",
             StepKind::Router(_) => "router",
             StepKind::Response(_) => "response",
+            StepKind::ApiCall(_) => "api_call",
+            StepKind::Mcp(_) => "mcp",
             StepKind::ModelOp(_) => "model-op",
             StepKind::NotImplemented(k) => k,
         }
@@ -75,6 +82,8 @@ impl StepKind {
             StepKind::Agent(s) => s.run(cx).await,
             StepKind::Router(s) => s.run(cx),
             StepKind::Response(s) => s.run(cx),
+            StepKind::ApiCall(s) => s.run(cx).await,
+            StepKind::Mcp(s) => s.run(cx).await,
             StepKind::ModelOp(s) => s.run(cx).await,
             StepKind::NotImplemented(k) => Err(StepFailure::new(
                 FailureKind::NotImplemented,
@@ -95,6 +104,8 @@ pub fn compile(
         "agent" => StepKind::Agent(Box::new(agent::Agent::compile(step, cx)?)),
         "router" => StepKind::Router(router::Router::compile(step, cx)?),
         "response" => StepKind::Response(response::Response::compile(step, cx)?),
+        "api_call" => StepKind::ApiCall(Box::new(api_call::ApiCall::compile(step, cx)?)),
+        "mcp" => StepKind::Mcp(Box::new(mcp::Mcp::compile(step, cx)?)),
         "model-op" => StepKind::ModelOp(Box::new(model_op::ModelOp::compile(step, cx)?)),
         other => {
             cx.sink.push(

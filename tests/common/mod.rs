@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod fake_llm;
+pub mod served;
 pub mod server;
 
 use std::path::{Path, PathBuf};

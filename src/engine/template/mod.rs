@@ -12,9 +12,13 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use minijinja::value::{Enumerator, Object, ObjectRepr, Value as MjValue};
+use minijinja::value::Value as MjValue;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
+
+#[cfg(test)]
+mod tests;
+mod view;
 
 use super::context::Context;
 
@@ -286,7 +290,7 @@ impl Template {
 }
 
 fn view(ctx: &Context) -> MjValue {
-    MjValue::from_object(ContextView(ctx.shared().clone()))
+    MjValue::from_object(view::ContextView::new(ctx.shared().clone()))
 }
 
 fn render_error(c: &Compiled, e: minijinja::Error, ctx: &Context) -> RenderError {
@@ -410,248 +414,5 @@ impl TemplatedValue {
                 Value::Object(map)
             }
         })
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lazy views of JSON for minijinja
-
-/// The root context as a minijinja map object.
-#[derive(Debug)]
-struct ContextView(Arc<Map<String, Value>>);
-
-impl Object for ContextView {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Map
-    }
-
-    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
-        let key = key.as_str()?;
-        let v = self.0.get(key)?;
-        Some(wrap(v, || JsonView {
-            root: self.0.clone(),
-            path: vec![Seg::Key(key.into())],
-        }))
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.0.keys().map(|k| MjValue::from(k.as_str())).collect())
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.0.len())
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Seg {
-    Key(Arc<str>),
-    Index(usize),
-}
-
-/// A nested object or array inside the context, read in place.
-#[derive(Debug)]
-struct JsonView {
-    root: Arc<Map<String, Value>>,
-    path: Vec<Seg>,
-}
-
-impl JsonView {
-    fn resolve(&self) -> Option<&Value> {
-        let mut segs = self.path.iter();
-        let mut cur = match segs.next()? {
-            Seg::Key(k) => self.root.get(&**k)?,
-            Seg::Index(_) => return None,
-        };
-        for seg in segs {
-            cur = match (seg, cur) {
-                (Seg::Key(k), Value::Object(m)) => m.get(&**k)?,
-                (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
-                _ => return None,
-            };
-        }
-        Some(cur)
-    }
-
-    fn child(&self, seg: Seg) -> JsonView {
-        let mut path = self.path.clone();
-        path.push(seg);
-        JsonView {
-            root: self.root.clone(),
-            path,
-        }
-    }
-}
-
-impl Object for JsonView {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        match self.resolve() {
-            Some(Value::Array(_)) => ObjectRepr::Seq,
-            _ => ObjectRepr::Map,
-        }
-    }
-
-    fn get_value(self: &Arc<Self>, key: &MjValue) -> Option<MjValue> {
-        match self.resolve()? {
-            Value::Object(m) => {
-                let k = key.as_str()?;
-                let v = m.get(k)?;
-                Some(wrap(v, || self.child(Seg::Key(k.into()))))
-            }
-            Value::Array(a) => {
-                let i = key.as_i64()?;
-                let i = if i < 0 {
-                    a.len().checked_sub(i.unsigned_abs() as usize)?
-                } else {
-                    i as usize
-                };
-                let v = a.get(i)?;
-                Some(wrap(v, || self.child(Seg::Index(i))))
-            }
-            _ => None,
-        }
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        match self.resolve() {
-            Some(Value::Object(m)) => {
-                Enumerator::Values(m.keys().map(|k| MjValue::from(k.as_str())).collect())
-            }
-            Some(Value::Array(a)) => Enumerator::Seq(a.len()),
-            _ => Enumerator::Empty,
-        }
-    }
-
-    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        match self.resolve() {
-            Some(Value::Object(m)) => Some(m.len()),
-            Some(Value::Array(a)) => Some(a.len()),
-            _ => Some(0),
-        }
-    }
-}
-
-/// Scalars become minijinja values directly; objects and arrays become lazy views.
-fn wrap(v: &Value, view: impl FnOnce() -> JsonView) -> MjValue {
-    match v {
-        Value::Null => MjValue::from(()),
-        Value::Bool(b) => MjValue::from(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                MjValue::from(i)
-            } else if let Some(u) = n.as_u64() {
-                MjValue::from(u)
-            } else {
-                MjValue::from(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        Value::String(s) => MjValue::from(s.as_str()),
-        Value::Array(_) | Value::Object(_) => MjValue::from_object(view()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn ctx(v: Value) -> Context {
-        Context::new(v.as_object().unwrap().clone())
-    }
-
-    fn render(src: &str, c: &Context) -> Result<Value, RenderError> {
-        let mut b = TemplateBuilder::default();
-        let t = b.compile(src).unwrap();
-        let set = b.finish();
-        t.render_value(&set, c)
-    }
-
-    #[test]
-    fn syntax_errors_speak_of_the_source_as_written() {
-        let mut b = TemplateBuilder::default();
-        for source in ["{{ a | }}", "{{ total * }}", "{{ name }"] {
-            let e = b.compile(source).expect_err(source);
-            assert!(!e.message.contains("`)`"), "{source}: {}", e.message);
-        }
-        // The probe leaves nothing behind: a later template still compiles and renders.
-        let t = b.compile("{{ n + 1 }}").expect("valid");
-        assert!(matches!(t, Template::Value(_)));
-    }
-
-    #[test]
-    fn single_expression_keeps_type() {
-        let c = ctx(json!({"candidate": {"name": "Ada", "skills": ["rust"]}, "n": 3}));
-        assert_eq!(
-            render("{{ candidate }}", &c).unwrap(),
-            json!({"name": "Ada", "skills": ["rust"]})
-        );
-        assert_eq!(render("{{ n }}", &c).unwrap(), json!(3));
-        assert_eq!(render(" {{ n + 1 }} ", &c).unwrap(), json!(4));
-        assert_eq!(
-            render("{{ candidate.skills }}", &c).unwrap(),
-            json!(["rust"])
-        );
-        assert_eq!(render("n={{ n }}", &c).unwrap(), json!("n=3"));
-    }
-
-    #[test]
-    fn dot_paths_loops_filters() {
-        let c = ctx(json!({"order": {"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}}));
-        assert_eq!(render("{{ order.amount }}", &c).unwrap(), json!(12.5));
-        assert_eq!(
-            render("{% for i in order.items %}{{ i.name }}{% endfor %}", &c).unwrap(),
-            json!("ab")
-        );
-        assert_eq!(render("{{ order.items | length }}", &c).unwrap(), json!(2));
-        assert_eq!(
-            render("{{ order.items[1].name | upper }}", &c).unwrap(),
-            json!("B")
-        );
-        assert_eq!(
-            render("{{ order | tojson }}", &c).unwrap(),
-            json!(r#"{"amount": 12.5, "items": [{"name": "a"}, {"name": "b"}]}"#)
-        );
-        assert_eq!(
-            render("{{ '%.2f' | format(order.amount) }}", &c).unwrap(),
-            json!("12.50")
-        );
-    }
-
-    #[test]
-    fn undefined_is_an_error_that_names_the_variable() {
-        let c = ctx(json!({"a": 1}));
-        let e = render("hello {{ nope }}", &c).unwrap_err();
-        assert!(e.message.contains("`nope`"), "{}", e.message);
-        let e = render("{{ nope }}", &c).unwrap_err();
-        assert!(e.message.contains("`nope`"), "{}", e.message);
-        assert_eq!(
-            render("{% if nope %}y{% else %}n{% endif %}", &c).unwrap(),
-            json!("n")
-        );
-        assert_eq!(render("{{ nope | default('d') }}", &c).unwrap(), json!("d"));
-    }
-
-    #[test]
-    fn literals_and_syntax_errors() {
-        let mut b = TemplateBuilder::default();
-        assert!(b.compile("plain text").unwrap().is_literal());
-        assert!(b.compile("{{ unclosed").is_err());
-    }
-
-    #[test]
-    fn templated_values_render_nested() {
-        let n = crate::spec::yaml::parse_documents(
-            "a: \"{{ x }}\"\nb: [1, \"{{ y.z }}\"]\nc: static\n",
-        )
-        .unwrap()
-        .remove(0);
-        let mut b = TemplateBuilder::default();
-        let tv = b.compile_value(&n, "").unwrap();
-        let set = b.finish();
-        let c = ctx(json!({"x": {"k": 1}, "y": {"z": true}}));
-        assert_eq!(
-            tv.render(&set, &c).unwrap(),
-            json!({"a": {"k": 1}, "b": [1, true], "c": "static"})
-        );
     }
 }
