@@ -1,8 +1,9 @@
 //! The HTTP server — the only module that knows axum.
 //!
-//! Routes: the admin API (`/admin/...`, bearer token: workflow and model versions, reload), health (`/healthz`, `/readyz`), the OpenAPI
-//! document, pinned runs (`/workflows/{name}/versions/{version}/run`), and every trigger, served
-//! by one fallback handler that consults the registry's current snapshot.
+//! Routes: the admin API (`/admin/...`, bearer token: workflow and model versions, reload),
+//! health (`/healthz`, `/readyz`), the OpenAPI document, pinned runs
+//! (`/workflows/{name}/versions/{version}/run`), and every trigger, served by one fallback
+//! handler that consults the registry's current snapshot.
 
 mod admin;
 mod admin_models;
