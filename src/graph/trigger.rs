@@ -363,17 +363,14 @@ fn inline_schema(
     for (i, f) in specs.into_iter().enumerate() {
         let Some(ty) = FieldType::parse(&f.ty.value) else {
             cx.error(
-                Diagnostic::error(
+                Diagnostic::unknown(
                     Code::InvalidValue,
-                    format!("unknown field type `{}`", f.ty.value),
+                    "field type",
+                    &f.ty.value,
+                    FieldType::INLINE_NAMES,
                 )
                 .at(f.ty.pos)
-                .path(format!("{path}[{i}].type"))
-                .expected(format!("one of {}", quote_list(FieldType::INLINE_NAMES)))
-                .maybe_help(did_you_mean(
-                    &f.ty.value,
-                    FieldType::INLINE_NAMES.iter().copied(),
-                )),
+                .path(format!("{path}[{i}].type")),
             );
             ok = false;
             continue;

@@ -94,9 +94,12 @@ pub async fn toggle(
 ) -> Result<Json<Value>, ApiError> {
     let enabled = state.registry.toggle(&name, &version).await?;
     tracing::info!(workflow = %name, version = %version, enabled, "toggled");
-    Ok(Json(
-        json!({"name": name, "schema_version": version, "enabled": enabled}),
-    ))
+    Ok(toggled(&name, &version, enabled))
+}
+
+/// The answer to a toggle (workflows and models alike).
+pub(super) fn toggled(name: &str, version: &str, enabled: bool) -> Json<Value> {
+    Json(json!({"name": name, "schema_version": version, "enabled": enabled}))
 }
 
 #[derive(Deserialize)]
@@ -105,30 +108,39 @@ struct ForkBody {
     new_version: String,
 }
 
-/// `POST /admin/workflows/{name}/{version}/fork` with `{"new_version": "v3"}`.
-pub async fn fork(
-    State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let value: Value = serde_json::from_slice(&body).map_err(ApiError::invalid_json)?;
+/// Reads `{"new_version": "v3"}` (workflows and models alike).
+pub(super) fn fork_request(body: &Bytes) -> Result<String, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(ApiError::invalid_json)?;
     let req: ForkBody = serde_json::from_value(value).map_err(|e| {
         ApiError::validation(
             format!("invalid fork request: {e}"),
             json!([{"field": "new_version", "expected": "a string like \"v3\"", "found": e.to_string()}]),
         )
     })?;
-    let forked = state
-        .registry
-        .fork(&name, &version, &req.new_version)
-        .await?;
-    tracing::info!(workflow = %name, from = %version, to = %req.new_version, file = %forked.file.display(), "forked (staged, disabled)");
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            json!({"name": name, "source_version": version, "new_version": req.new_version, "file": forked.file.display().to_string()}),
-        ),
-    ))
+    Ok(req.new_version)
+}
+
+/// The answer to a fork: 201 with what was created.
+pub(super) fn forked(
+    name: &str,
+    source: &str,
+    new_version: &str,
+    file: &std::path::Path,
+) -> (StatusCode, Json<Value>) {
+    let body = json!({"name": name, "source_version": source, "new_version": new_version, "file": file.display().to_string()});
+    (StatusCode::CREATED, Json(body))
+}
+
+/// `POST /admin/workflows/{name}/{version}/fork` with `{"new_version": "v3"}`.
+pub async fn fork(
+    State(state): State<AppState>,
+    Path((name, version)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let new_version = fork_request(&body)?;
+    let done = state.registry.fork(&name, &version, &new_version).await?;
+    tracing::info!(workflow = %name, from = %version, to = %new_version, file = %done.file.display(), "forked (staged, disabled)");
+    Ok(forked(&name, &version, &new_version, &done.file))
 }
 
 /// `POST /admin/reload`: re-reads the project; on errors the previous state keeps serving.

@@ -7,8 +7,8 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::AppState;
 use super::error::ApiError;
@@ -63,15 +63,7 @@ pub async fn toggle(
 ) -> Result<Json<Value>, ApiError> {
     let enabled = state.registry.toggle_model(&name, &version).await?;
     tracing::info!(model = %name, version = %version, enabled, "model toggled");
-    Ok(Json(
-        json!({"name": name, "schema_version": version, "enabled": enabled}),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ForkBody {
-    new_version: String,
+    Ok(super::admin::toggled(&name, &version, enabled))
 }
 
 /// `POST /admin/models/{name}/{version}/fork` with `{"new_version": "v3"}`.
@@ -80,22 +72,16 @@ pub async fn fork(
     Path((name, version)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let value: Value = serde_json::from_slice(&body).map_err(ApiError::invalid_json)?;
-    let req: ForkBody = serde_json::from_value(value).map_err(|e| {
-        ApiError::validation(
-            format!("invalid fork request: {e}"),
-            json!([{"field": "new_version", "expected": "a string like \"v3\"", "found": e.to_string()}]),
-        )
-    })?;
-    let forked = state
+    let new_version = super::admin::fork_request(&body)?;
+    let done = state
         .registry
-        .fork_model(&name, &version, &req.new_version)
+        .fork_model(&name, &version, &new_version)
         .await?;
-    tracing::info!(model = %name, from = %version, to = %req.new_version, file = %forked.file.display(), "model forked (staged, disabled)");
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            json!({"name": name, "source_version": version, "new_version": req.new_version, "file": forked.file.display().to_string()}),
-        ),
+    tracing::info!(model = %name, from = %version, to = %new_version, file = %done.file.display(), "model forked (staged, disabled)");
+    Ok(super::admin::forked(
+        &name,
+        &version,
+        &new_version,
+        &done.file,
     ))
 }

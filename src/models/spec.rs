@@ -9,7 +9,7 @@ use super::types::{
     Audit, ColumnType, DefaultValue, Field, Relation, RelationKind, snake_case, valid_identifier,
 };
 use crate::spec::yaml::{Value as Y, from_node};
-use crate::spec::{Code, Diagnostic, Document, Located, Node, Pos, Sink, did_you_mean, quote_list};
+use crate::spec::{Code, Diagnostic, Document, Located, Metadata, Node, Pos, Sink, quote_list};
 
 /// Tables weft itself keeps in the store; models cannot use their names.
 pub const RESERVED_TABLES: &[&str] = &[
@@ -32,16 +32,6 @@ struct Envelope {
     #[serde(default)]
     enabled: Option<bool>,
     spec: Body,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Metadata {
-    name: Located<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    schema_version: Option<Located<String>>,
 }
 
 #[derive(Deserialize)]
@@ -206,17 +196,14 @@ fn read_field(spec: FieldSpec, path: &str, sink: &mut Sink<'_>) -> Option<Field>
     }
     let Some(ty) = ColumnType::parse(&spec.ty.value) else {
         sink.push(
-            Diagnostic::error(
+            Diagnostic::unknown(
                 Code::InvalidValue,
-                format!("unknown field type `{}`", spec.ty.value),
+                "field type",
+                &spec.ty.value,
+                ColumnType::NAMES,
             )
             .at(spec.ty.pos)
-            .path(format!("{path}.type"))
-            .expected(format!("one of {}", quote_list(ColumnType::NAMES)))
-            .maybe_help(did_you_mean(
-                &spec.ty.value,
-                ColumnType::NAMES.iter().copied(),
-            )),
+            .path(format!("{path}.type")),
         );
         return None;
     };

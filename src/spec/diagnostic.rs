@@ -247,6 +247,14 @@ impl Diagnostic {
         self
     }
 
+    /// "unknown {what} `found`", expecting one of `candidates`, with a did-you-mean.
+    pub fn unknown(code: Code, what: &str, found: &str, candidates: &[&str]) -> Self {
+        Diagnostic::error(code, format!("unknown {what} `{found}`"))
+            .expected(format!("one of {}", super::quote_list(candidates)))
+            .found(format!("`{found}`"))
+            .maybe_help(did_you_mean(found, candidates.iter().copied()))
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

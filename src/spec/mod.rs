@@ -16,7 +16,7 @@ pub mod yaml;
 use std::path::Path;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Pos, Severity, did_you_mean};
-pub use document::Document;
+pub use document::{Document, Metadata};
 pub use duration::Seconds;
 pub use load::{NodeFile, ProjectSpec, load_project};
 pub use workflow::{ContextRef, ModelRef, StepSpec, TriggerSpec, WorkflowSpec};

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::diagnostic::{Code, Diagnostic, did_you_mean};
-use super::document::Document;
+use super::document::{Document, Metadata};
 use super::yaml::{DeError, Located, Node, Problem, Value, from_node};
 use super::{Sink, de_error_to_diagnostic};
 
@@ -172,16 +172,6 @@ struct Envelope {
     max_steps: Option<Node>,
     #[serde(default)]
     transaction: Option<Node>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Metadata {
-    name: Located<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    schema_version: Option<Located<String>>,
 }
 
 #[derive(Deserialize)]

@@ -2,8 +2,8 @@
 //! admin's enabled override) and `model_tables` (the columns weft last applied to each model
 //! table, as JSON — the reference that schema diffing at start compares against).
 
+use super::versions::Versioned;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 
 use super::conn::Conn;
 use super::{Error, Overrides, Store, with_pool};
@@ -53,14 +53,7 @@ impl Store {
 
     /// Every stored model override: (name, schema_version) → enabled.
     pub async fn model_overrides(&self) -> Result<Overrides, Error> {
-        const SQL: &str = "SELECT name, schema_version, enabled_override FROM model_versions WHERE enabled_override IS NOT NULL";
-        with_pool!(self, pool => {
-            let rows = sqlx::query(SQL).fetch_all(pool).await?;
-            rows.iter()
-                .map(|row| Ok(((row.try_get("name")?, row.try_get("schema_version")?), row.try_get("enabled_override")?)))
-                .collect::<Result<Overrides, sqlx::Error>>()
-                .map_err(Error::from)
-        })
+        self.overrides(Versioned::Model).await
     }
 
     /// Stores an admin's toggle of a model version; false when the version was never recorded.
@@ -70,12 +63,8 @@ impl Store {
         version: &str,
         enabled: bool,
     ) -> Result<bool, Error> {
-        const SQL: &str = "UPDATE model_versions SET enabled_override = $1, updated_at = $2 WHERE name = $3 AND schema_version = $4";
-        let now: DateTime<Utc> = Utc::now();
-        with_pool!(self, pool => {
-            let done = sqlx::query(SQL).bind(enabled).bind(now).bind(name).bind(version).execute(pool).await?;
-            Ok(done.rows_affected() == 1)
-        })
+        self.set_enabled(Versioned::Model, name, version, enabled)
+            .await
     }
 }
 

@@ -32,6 +32,37 @@ const UPSERT: &str = "INSERT INTO workflow_versions \
     yaml_enabled = excluded.yaml_enabled, config = excluded.config, source_file = excluded.source_file, \
     trigger_method = excluded.trigger_method, trigger_path = excluded.trigger_path, updated_at = excluded.updated_at";
 
+/// The tables of versioned documents whose `enabled` an admin may override.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Versioned {
+    Workflow,
+    Model,
+}
+
+impl Versioned {
+    fn overrides_sql(self) -> &'static str {
+        match self {
+            Versioned::Workflow => {
+                "SELECT name, schema_version, enabled_override FROM workflow_versions WHERE enabled_override IS NOT NULL"
+            }
+            Versioned::Model => {
+                "SELECT name, schema_version, enabled_override FROM model_versions WHERE enabled_override IS NOT NULL"
+            }
+        }
+    }
+
+    fn set_enabled_sql(self) -> &'static str {
+        match self {
+            Versioned::Workflow => {
+                "UPDATE workflow_versions SET enabled_override = $1, updated_at = $2 WHERE name = $3 AND schema_version = $4"
+            }
+            Versioned::Model => {
+                "UPDATE model_versions SET enabled_override = $1, updated_at = $2 WHERE name = $3 AND schema_version = $4"
+            }
+        }
+    }
+}
+
 impl Store {
     /// Records what was just loaded (everything but the override, which only admins change) and
     /// returns every stored override. One transaction.
@@ -59,14 +90,7 @@ impl Store {
 
     /// Every stored override.
     pub async fn workflow_overrides(&self) -> Result<Overrides, Error> {
-        const SQL: &str = "SELECT name, schema_version, enabled_override FROM workflow_versions WHERE enabled_override IS NOT NULL";
-        with_pool!(self, pool => {
-            let rows = sqlx::query(SQL).fetch_all(pool).await?;
-            rows.iter()
-                .map(|row| Ok(((row.try_get("name")?, row.try_get("schema_version")?), row.try_get("enabled_override")?)))
-                .collect::<Result<Overrides, sqlx::Error>>()
-                .map_err(Error::from)
-        })
+        self.overrides(Versioned::Workflow).await
     }
 
     /// Stores an admin's toggle. Returns false when no such version was ever recorded.
@@ -76,10 +100,30 @@ impl Store {
         version: &str,
         enabled: bool,
     ) -> Result<bool, Error> {
-        const SQL: &str = "UPDATE workflow_versions SET enabled_override = $1, updated_at = $2 WHERE name = $3 AND schema_version = $4";
+        self.set_enabled(Versioned::Workflow, name, version, enabled)
+            .await
+    }
+
+    pub(super) async fn overrides(&self, of: Versioned) -> Result<Overrides, Error> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(of.overrides_sql()).fetch_all(pool).await?;
+            rows.iter()
+                .map(|row| Ok(((row.try_get("name")?, row.try_get("schema_version")?), row.try_get("enabled_override")?)))
+                .collect::<Result<Overrides, sqlx::Error>>()
+                .map_err(Error::from)
+        })
+    }
+
+    pub(super) async fn set_enabled(
+        &self,
+        of: Versioned,
+        name: &str,
+        version: &str,
+        enabled: bool,
+    ) -> Result<bool, Error> {
         let now: DateTime<Utc> = Utc::now();
         with_pool!(self, pool => {
-            let done = sqlx::query(SQL).bind(enabled).bind(now).bind(name).bind(version).execute(pool).await?;
+            let done = sqlx::query(of.set_enabled_sql()).bind(enabled).bind(now).bind(name).bind(version).execute(pool).await?;
             Ok(done.rows_affected() == 1)
         })
     }
