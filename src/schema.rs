@@ -137,6 +137,8 @@ pub struct Field {
     pub required: bool,
     pub default: Option<Value>,
     pub description: Option<String>,
+    /// A secret (a model's `secure` field): its value never appears in error details.
+    pub secure: bool,
 }
 
 /// A named list of fields.
@@ -161,6 +163,17 @@ pub enum Extra {
     #[default]
     Drop,
     Reject,
+}
+
+impl Field {
+    /// `found` for an error about this field: the value, unless the field is secure.
+    fn describe(&self, v: &Value) -> String {
+        if self.secure {
+            "a value (hidden: the field is secure)".into()
+        } else {
+            describe(v)
+        }
+    }
 }
 
 impl Schema {
@@ -203,7 +216,7 @@ impl Schema {
                         errors.push(FieldError {
                             field: field.name.clone(),
                             expected: field.ty.to_string(),
-                            found: describe(&v),
+                            found: field.describe(&v),
                         });
                     }
                 }
@@ -247,7 +260,7 @@ impl Schema {
                 Some(v) if !f.ty.accepts(v) => Some(FieldError {
                     field: f.name.clone(),
                     expected: f.ty.to_string(),
-                    found: describe(v),
+                    found: f.describe(v),
                 }),
                 _ => None,
             })
@@ -354,6 +367,7 @@ mod tests {
             name: "t".into(),
             fields: vec![
                 Field {
+                    secure: false,
                     name: "name".into(),
                     ty: FieldType::String,
                     required: true,
@@ -361,6 +375,7 @@ mod tests {
                     description: None,
                 },
                 Field {
+                    secure: false,
                     name: "age".into(),
                     ty: FieldType::Integer,
                     required: false,
@@ -368,6 +383,7 @@ mod tests {
                     description: None,
                 },
                 Field {
+                    secure: false,
                     name: "tier".into(),
                     ty: FieldType::String,
                     required: false,
@@ -375,6 +391,7 @@ mod tests {
                     description: None,
                 },
                 Field {
+                    secure: false,
                     name: "vip".into(),
                     ty: FieldType::Boolean,
                     required: false,

@@ -406,6 +406,7 @@ fn inline_schema(
             required: f.required,
             default,
             description: f.description,
+            secure: false,
         });
     }
     ok.then(|| Schema {

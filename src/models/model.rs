@@ -121,6 +121,7 @@ fn schema_field(f: &Field, required: bool, with_default: bool) -> schema::Field 
         required,
         default,
         description: f.description.clone(),
+        secure: f.secure,
     }
 }
 
@@ -166,6 +167,7 @@ fn read_schema(model: &str, fields: &[Field], relations: &[Relation], variant: &
         required: false,
         default: None,
         description: Some(format!("related `{}` record(s)", r.model)),
+        secure: false,
     }));
     Schema {
         name: format!("{model}.{variant}"),

@@ -144,6 +144,13 @@ async fn context_schemas_validate_input_and_shape_the_response() {
             .collect();
         assert_eq!(fields, ["email", "status"]);
 
+        // A secure field of the wrong type is named, its value never echoed.
+        let bad = json!({"email": "eve@x.org", "ssn": 123456789});
+        let r = oneshot(&st, json_request("POST", "/api/candidates", &bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.body["error"]["details"][0]["field"], "ssn");
+        assert!(!r.text.contains("123456789"), "{}", r.text);
+
         // "Model.variant" forms; the expanded variant reads the record back.
         let r = oneshot(
             &st,
