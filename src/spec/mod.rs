@@ -4,6 +4,7 @@
 //! [`yaml::Node`] trees, expands `${VAR}`, dispatches each document on `kind`, and reads workflows
 //! with [`workflow::parse_workflow`]. Step kinds read their own fields later, in `steps/`.
 
+pub mod code;
 pub mod diagnostic;
 pub mod document;
 pub mod duration;
