@@ -314,24 +314,11 @@ fn model_schema(
 
 fn unknown_model(name: &str, pos: crate::spec::Pos, path: &str, cx: &mut CompileCx<'_, '_>) {
     let names = cx.models.model_names();
-    let expected = if names.is_empty() {
-        "a model declared in models/ (this project declares none)".to_string()
-    } else {
-        format!(
-            "one of {}",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let none = "a model declared in models/ (this project declares none)";
     cx.error(
-        Diagnostic::error(Code::UnknownModel, format!("unknown model `{name}`"))
+        Diagnostic::unknown_declared(Code::UnknownModel, "model", name, &names, none)
             .at(pos)
-            .path(path)
-            .expected(expected)
-            .maybe_help(did_you_mean(name, names.iter().map(String::as_str))),
+            .path(path),
     );
 }
 

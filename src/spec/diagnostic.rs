@@ -119,6 +119,33 @@ impl Diagnostic {
             .maybe_help(did_you_mean(found, candidates.iter().copied()))
     }
 
+    /// "unknown {what} `found`" among names the project declares; `when_none` is what is expected
+    /// when it declares none.
+    pub fn unknown_declared(
+        code: Code,
+        what: &str,
+        found: &str,
+        declared: &[String],
+        when_none: &str,
+    ) -> Self {
+        let expected = if declared.is_empty() {
+            when_none.to_string()
+        } else {
+            format!(
+                "one of {}",
+                declared
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        Diagnostic::error(code, format!("unknown {what} `{found}`"))
+            .expected(expected)
+            .found(format!("`{found}`"))
+            .maybe_help(did_you_mean(found, declared.iter().map(String::as_str)))
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

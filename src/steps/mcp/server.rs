@@ -11,7 +11,7 @@ use super::super::{CompileCx, StepCx};
 use crate::config::{McpServerSpec, McpTransport};
 use crate::engine::{StepFailure, Template};
 use crate::mcp::{Entry, Server};
-use crate::spec::{Code, Diagnostic, Located, Pos, did_you_mean};
+use crate::spec::{Code, Diagnostic, Located, Pos};
 
 #[derive(Debug)]
 pub enum ServerRef {
@@ -203,28 +203,11 @@ fn unknown_server(n: &Located<String>, block_path: &str, cx: &mut CompileCx<'_, 
         .iter()
         .map(|(k, _)| k.value.clone())
         .collect();
-    let expected = if names.is_empty() {
-        "a server declared in weft.yaml under `mcp_servers:` (none is declared)".to_string()
-    } else {
-        format!(
-            "one of {}",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
+    let none = "a server declared in weft.yaml under `mcp_servers:` (none is declared)";
     cx.error(
-        Diagnostic::error(
-            Code::UnknownMcpServer,
-            format!("unknown MCP server `{}`", n.value),
-        )
-        .at(n.pos)
-        .path(format!("{block_path}.server"))
-        .expected(expected)
-        .found(format!("`{}`", n.value))
-        .maybe_help(did_you_mean(&n.value, names.iter().map(String::as_str))),
+        Diagnostic::unknown_declared(Code::UnknownMcpServer, "MCP server", &n.value, &names, none)
+            .at(n.pos)
+            .path(format!("{block_path}.server")),
     );
 }
 
