@@ -21,7 +21,7 @@ use weft::App;
 use weft::http::AppState;
 use weft::versions::Registry;
 
-use driver::{Target, drive, env_or, report, runtime};
+use driver::{Target, drive, report, runtime};
 
 const WORKFLOW: &str = r#"
 kind: Workflow
@@ -42,15 +42,11 @@ spec:
 "#;
 
 fn main() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    // `cargo test --benches` runs benches with --test: do a short smoke run then.
-    let smoke = std::env::args().any(|a| a == "--test");
-    let seconds = if smoke {
-        1
-    } else {
-        env_or("LOAD_SECONDS", 10u64)
-    };
-    let concurrency = env_or("LOAD_CONCURRENCY", 32usize);
+    let driver::Settings {
+        smoke,
+        seconds,
+        concurrency,
+    } = driver::Settings::from_env();
     let server_rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("workflows")).unwrap();

@@ -82,6 +82,21 @@ impl Client {
         (status, body, headers)
     }
 
+    async fn fork(
+        &self,
+        s: &TestServer,
+        name: &str,
+        version: &str,
+        body: Value,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        self.send(
+            reqwest::Method::POST,
+            fork_url(s, name, version),
+            Some(body),
+        )
+        .await
+    }
+
     async fn get(&self, url: String) -> (u16, Value) {
         let (s, b, _) = self.send(reqwest::Method::GET, url, None).await;
         (s, b)
@@ -319,11 +334,7 @@ async fn fork_writes_a_valid_staged_file() {
     let s = start(&p, &db, Options::default()).await;
     let c = Client::new(None);
     let (status, body, _) = c
-        .send(
-            reqwest::Method::POST,
-            fork_url(&s, "orders", "v1"),
-            Some(json!({"new_version": "v3"})),
-        )
+        .fork(&s, "orders", "v1", json!({"new_version": "v3"}))
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
@@ -353,11 +364,7 @@ async fn fork_writes_a_valid_staged_file() {
 
     // 409 on repeat (version exists), and for an existing file.
     let (status, body, _) = c
-        .send(
-            reqwest::Method::POST,
-            fork_url(&s, "orders", "v1"),
-            Some(json!({"new_version": "v3"})),
-        )
+        .fork(&s, "orders", "v1", json!({"new_version": "v3"}))
         .await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
@@ -365,11 +372,7 @@ async fn fork_writes_a_valid_staged_file() {
     );
     std::fs::write(p.path().join("workflows/orders_v4.yaml"), "# squatter\n").unwrap();
     let (status, _, _) = c
-        .send(
-            reqwest::Method::POST,
-            fork_url(&s, "orders", "v1"),
-            Some(json!({"new_version": "v4"})),
-        )
+        .fork(&s, "orders", "v1", json!({"new_version": "v4"}))
         .await;
     assert_eq!(status, 409);
     assert_eq!(
@@ -387,11 +390,7 @@ async fn fork_rejects_unsafe_versions_and_bad_bodies() {
     let c = Client::new(None);
     for bad in ["../x", "a/b", "", "..", &"v".repeat(65)] {
         let (status, body, _) = c
-            .send(
-                reqwest::Method::POST,
-                fork_url(&s, "orders", "v1"),
-                Some(json!({"new_version": bad})),
-            )
+            .fork(&s, "orders", "v1", json!({"new_version": bad}))
             .await;
         assert_eq!(
             (status, body["error"]["code"].clone()),
@@ -402,13 +401,7 @@ async fn fork_rejects_unsafe_versions_and_bad_bodies() {
     assert!(
         !p.path().join("x.yaml").exists() && !p.path().join("workflows/orders_...yaml").exists()
     );
-    let (status, body, _) = c
-        .send(
-            reqwest::Method::POST,
-            fork_url(&s, "orders", "v1"),
-            Some(json!({"version": "v3"})),
-        )
-        .await;
+    let (status, body, _) = c.fork(&s, "orders", "v1", json!({"version": "v3"})).await;
     assert_eq!(
         (status, body["error"]["code"].clone()),
         (422, json!("validation_failed"))
@@ -421,11 +414,7 @@ async fn fork_rejects_unsafe_versions_and_bad_bodies() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     let (status, _, _) = c
-        .send(
-            reqwest::Method::POST,
-            fork_url(&s, "orders", "v7"),
-            Some(json!({"new_version": "v8"})),
-        )
+        .fork(&s, "orders", "v7", json!({"new_version": "v8"}))
         .await;
     assert_eq!(status, 404);
 }
@@ -439,11 +428,7 @@ async fn fork_keeps_env_references_unexpanded() {
     let db = common::db::sqlite();
     let s = start(&p, &db, Options::default()).await;
     let (status, _, _) = Client::new(None)
-        .send(
-            reqwest::Method::POST,
-            fork_url(&s, "secret", "v1"),
-            Some(json!({"new_version": "v2"})),
-        )
+        .fork(&s, "secret", "v1", json!({"new_version": "v2"}))
         .await;
     assert_eq!(status, 201);
     let text = std::fs::read_to_string(p.path().join("workflows/secret_v2.yaml")).unwrap();

@@ -15,6 +15,31 @@ pub fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
 }
 
 /// One thread per runtime: server and client each get one core of a 2-core machine.
+/// How long and how wide to drive. `cargo test --benches` passes `--test`: a 1 s smoke run then;
+/// otherwise `LOAD_SECONDS` (default 10) and `LOAD_CONCURRENCY` (default 32).
+pub struct Settings {
+    pub smoke: bool,
+    pub seconds: u64,
+    pub concurrency: usize,
+}
+
+impl Settings {
+    pub fn from_env() -> Settings {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let smoke = std::env::args().any(|a| a == "--test");
+        let seconds = if smoke {
+            1
+        } else {
+            env_or("LOAD_SECONDS", 10u64)
+        };
+        Settings {
+            smoke,
+            seconds,
+            concurrency: env_or("LOAD_CONCURRENCY", 32usize),
+        }
+    }
+}
+
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

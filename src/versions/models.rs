@@ -6,10 +6,7 @@
 //! tables would need a refused change, the operation changes nothing and returns the
 //! diagnostics. Otherwise the store is written first, then the new state swapped in.
 
-use std::path::PathBuf;
-
-use super::fork::{fork_text, valid_version};
-use super::registry::{Error, Forked, Registry, load, not_found, prepare, write_new};
+use super::registry::{Error, Forked, Registry, check_fork_names, load, not_found, prepare};
 use crate::models::Models;
 use crate::store::ModelVersionRow;
 
@@ -44,11 +41,7 @@ impl Registry {
         version: &str,
         new_version: &str,
     ) -> Result<Forked, Error> {
-        if !valid_version(new_version) {
-            return Err(Error::InvalidVersion(format!(
-                "`{new_version}` is not a valid version: use 1 to 64 of A-Z a-z 0-9 . _ -"
-            )));
-        }
+        check_fork_names("model", name, new_version)?;
         let _w = self.write.lock().await;
         let current = self.project.load_full();
         let source = current
@@ -62,15 +55,7 @@ impl Registry {
                 "model `{name}` already has a version `{new_version}`"
             )));
         }
-        let relative = PathBuf::from("models").join(format!("{name}_{new_version}.yaml"));
-        let text = fork_text(&self.source_text(&source.doc)?, new_version).map_err(Error::Io)?;
-        let path = self.root.join(&relative);
-        write_new(&path, &text).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => {
-                Error::Conflict(format!("`{}` already exists", relative.display()))
-            }
-            _ => Error::Io(format!("writing {}: {e}", relative.display())),
-        })?;
+        let (relative, path) = self.write_fork("models", name, new_version, &source.doc)?;
         let installed = async {
             let flags = self.store.model_overrides().await?;
             let (project, _) = load(&self.root, &self.app, flags)

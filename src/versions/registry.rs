@@ -191,16 +191,7 @@ impl Registry {
         version: &str,
         new_version: &str,
     ) -> Result<Forked, Error> {
-        if !valid_version(new_version) {
-            return Err(Error::InvalidVersion(format!(
-                "`{new_version}` is not a valid version: use 1 to 64 of A-Z a-z 0-9 . _ -"
-            )));
-        }
-        if !valid_version(name) {
-            return Err(Error::InvalidVersion(format!(
-                "workflow name `{name}` cannot be part of a file name"
-            )));
-        }
+        check_fork_names("workflow", name, new_version)?;
         let _w = self.write.lock().await;
         let snap = self.snapshot.load_full();
         let source = snap
@@ -213,15 +204,7 @@ impl Registry {
                 "workflow `{name}` already has a version `{new_version}`"
             )));
         }
-        let relative = PathBuf::from("workflows").join(format!("{name}_{new_version}.yaml"));
-        let text = fork_text(&self.source_text(&source.doc)?, new_version).map_err(Error::Io)?;
-        let path = self.root.join(&relative);
-        write_new(&path, &text).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => {
-                Error::Conflict(format!("`{}` already exists", relative.display()))
-            }
-            _ => Error::Io(format!("writing {}: {e}", relative.display())),
-        })?;
+        let (relative, path) = self.write_fork("workflows", name, new_version, &source.doc)?;
         let project = self.project.load_full();
         let compiled = match project.compile_file(&self.app, &path) {
             Ok(w) => w,
@@ -270,6 +253,27 @@ impl Registry {
 
     /// The source document as written. Multi-document files whose text could not be split keep
     /// no per-document text: re-read the file and take the document by index, unexpanded.
+    /// Writes the fork of `doc` to `<dir>/<name>_<new_version>.yaml`, never over an existing file
+    /// (409). Returns the path relative to the project root and the absolute one.
+    pub(super) fn write_fork(
+        &self,
+        dir: &str,
+        name: &str,
+        new_version: &str,
+        doc: &crate::spec::Document,
+    ) -> Result<(PathBuf, PathBuf), Error> {
+        let relative = PathBuf::from(dir).join(format!("{name}_{new_version}.yaml"));
+        let text = fork_text(&self.source_text(doc)?, new_version).map_err(Error::Io)?;
+        let path = self.root.join(&relative);
+        write_new(&path, &text).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                Error::Conflict(format!("`{}` already exists", relative.display()))
+            }
+            _ => Error::Io(format!("writing {}: {e}", relative.display())),
+        })?;
+        Ok((relative, path))
+    }
+
     pub(super) fn source_text(&self, doc: &crate::spec::Document) -> Result<String, Error> {
         if !doc.text.trim().is_empty() {
             return Ok(doc.text.clone());
@@ -316,6 +320,21 @@ pub(super) async fn prepare(store: &Store, project: &Project) -> Result<Snapshot
         .sync_workflow_versions(&rows(&project.workflows))
         .await?;
     Ok(Snapshot::build(project.workflows.clone(), &overrides)?)
+}
+
+/// Both parts of a fork's file name must be safe: `[A-Za-z0-9._-]{1,64}` (no path traversal).
+pub(super) fn check_fork_names(what: &str, name: &str, new_version: &str) -> Result<(), Error> {
+    if !valid_version(new_version) {
+        return Err(Error::InvalidVersion(format!(
+            "`{new_version}` is not a valid version: use 1 to 64 of A-Z a-z 0-9 . _ -"
+        )));
+    }
+    if !valid_version(name) {
+        return Err(Error::InvalidVersion(format!(
+            "{what} name `{name}` cannot be part of a file name"
+        )));
+    }
+    Ok(())
 }
 
 pub(super) fn not_found(what: &'static str, name: &str, version: &str) -> Error {
